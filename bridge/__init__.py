@@ -1,0 +1,1 @@
+"""A Matrix bridge for QQ's HTTP protocol v1.1."""

@@ -1,0 +1,37 @@
+"""The few HTTP facts of the old server that a generic HTTP library does not expect."""
+
+from __future__ import annotations
+
+from .fields import MalformedReply
+
+
+def split_responses(raw: bytes) -> list[bytes]:
+    """The bodies of every HTTP response in ``raw``, in order.
+
+    Query_Stat with TN=0 (or none) gets two responses on one connection (seed 000); a
+    generic client reads only the first. Each response is a status line, headers, a blank
+    line and ``Content-Length`` bytes of body.
+    """
+    bodies: list[bytes] = []
+    rest = raw
+    while rest.strip():
+        head, sep, after = rest.partition(b"\r\n\r\n")
+        if not sep:
+            raise MalformedReply("HTTP response without a blank line after its headers")
+        lines = head.decode("latin-1").split("\r\n")
+        if not lines[0].startswith("HTTP/"):
+            raise MalformedReply(f"not an HTTP status line: {lines[0]!r}")
+        length = None
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                try:
+                    length = int(value.strip())
+                except ValueError:
+                    raise MalformedReply(f"bad Content-Length: {value!r}") from None
+        if length is None:
+            bodies.append(after)
+            break
+        bodies.append(after[:length])
+        rest = after[length:]
+    return bodies

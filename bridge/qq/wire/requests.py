@@ -1,0 +1,104 @@
+"""Request bodies for the 11 commands. Pure functions: text in, bytes out."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..codes import LOGIN_CONSTANT, VERSION, AckCode, Command, InfoLevel, Status
+from .fields import encode_pairs
+
+# The longest MG= we send, in bytes of UTF-8. The seeds give no limit; 700 bytes is what
+# QQ clients of the time allowed for one message (about 233 CJK characters) and is well
+# inside what every old client sent. Longer text is split (split_text).
+MESSAGE_LIMIT = 700
+
+# TN values the seeds' clients send to get the full lists rather than bare counts.
+LIST_TN = 160
+QUERY_STAT_TN = 50
+
+
+def password_md5(password: str) -> str:
+    """PS=: the lower-case hex md5 of the password's UTF-8 bytes (seed 003)."""
+    return hashlib.md5(password.encode()).hexdigest()
+
+
+def build(command: Command, uin: int, seq: int, **fields: str | int) -> bytes:
+    """Any request: the four fields every request carries, then the command's own."""
+    return encode_pairs({"VER": VERSION, "CMD": command.value, "SEQ": seq, "UIN": uin, **fields})
+
+
+def login(uin: int, seq: int, md5: str) -> bytes:
+    return build(Command.LOGIN, uin, seq, PS=md5, M5=1, LC=LOGIN_CONSTANT)
+
+
+def list_friends(uin: int, seq: int, tn: int = LIST_TN) -> bytes:
+    return build(Command.LIST, uin, seq, TN=tn, UN=0)
+
+
+def query_stat(uin: int, seq: int, tn: int = QUERY_STAT_TN) -> bytes:
+    return build(Command.QUERY_STAT, uin, seq, TN=tn, UN=0)
+
+
+def get_info(uin: int, seq: int, target: int, level: int = InfoLevel.DETAILED) -> bytes:
+    return build(Command.GET_INFO, uin, seq, LV=int(level), UN=target)
+
+
+def add_to_list(uin: int, seq: int, target: int) -> bytes:
+    return build(Command.ADD_TO_LIST, uin, seq, UN=target)
+
+
+def ack_add_to_list(uin: int, seq: int, target: int, code: AckCode, reason: str = "") -> bytes:
+    return build(Command.ACK_ADD_TO_LIST, uin, seq, UN=target, CD=int(code), RS=reason)
+
+
+def del_from_list(uin: int, seq: int, target: int) -> bytes:
+    return build(Command.DEL_FROM_LIST, uin, seq, UN=target)
+
+
+def change_stat(uin: int, seq: int, status: Status) -> bytes:
+    return build(Command.CHANGE_STAT, uin, seq, ST=int(status))
+
+
+def get_msg_ex(uin: int, seq: int) -> bytes:
+    return build(Command.GET_MSG_EX, uin, seq)
+
+
+def cltmsg(uin: int, seq: int, target: int, text: str) -> bytes:
+    return build(Command.CLTMSG, uin, seq, UN=target, MG=text)
+
+
+def logout(uin: int, seq: int) -> bytes:
+    return build(Command.LOGOUT, uin, seq)
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut text into pieces of at most ``limit`` UTF-8 bytes, never inside a character.
+
+    A cut prefers the last newline or space in the second half of a piece, so words and
+    lines stay whole where they can; the separator stays with the earlier piece, so
+    joining the pieces gives back the text exactly.
+    """
+    if limit < 4:
+        raise ValueError("limit must hold at least one UTF-8 character")
+    pieces: list[str] = []
+    rest = text
+    while len(rest.encode()) > limit:
+        cut = _longest_prefix(rest, limit)
+        soft = max(rest.rfind("\n", 0, cut), rest.rfind(" ", 0, cut))
+        if soft >= cut // 2:
+            cut = soft + 1
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` bytes of UTF-8."""
+    size = 0
+    for index, char in enumerate(text):
+        size += len(char.encode())
+        if size > limit:
+            return index
+    return len(text)
