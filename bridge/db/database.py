@@ -1,0 +1,47 @@
+"""The bridge's database: opened (and migrated) once at start-up, shared by everything."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from .contacts import ContactQueries
+from .engine import create_engine
+from .journal import JournalQueries
+from .migrate import upgrade_to_head
+from .state_store import SQLStateStore
+
+
+class Database(ContactQueries, JournalQueries):
+    """Every query of the bridge; each method is one short transaction.
+
+    ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a
+    ``postgresql+asyncpg://`` URL); ``await db.close()`` when done.
+    """
+
+    engine: AsyncEngine
+    state_store: SQLStateStore
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        # Rows are copied out before a session ends, so nothing needs reloading after commit.
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        super().__init__(sessions, engine.dialect.name)
+        self.engine = engine
+        self.state_store = SQLStateStore(sessions, engine.dialect.name)
+
+    @classmethod
+    async def open(cls, url: str, schema: str | None = None) -> Database:
+        """Connect and migrate the schema to the latest revision.
+
+        `schema` (PostgreSQL only) puts every table in that existing schema instead of the
+        connection's default, so that several bridges or test runs can share one database.
+        """
+        engine = create_engine(url, schema)
+        try:
+            await upgrade_to_head(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,51 @@
+"""Create the async engine, tuned for whichever of SQLite and PostgreSQL the URL names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# Milliseconds a SQLite writer waits for another connection's write lock before failing.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
+    """An engine for `url`; on PostgreSQL, `schema` (if given) is the only schema searched."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        if schema is not None:
+            raise ValueError("a schema can only be chosen on PostgreSQL")
+        engine = create_async_engine(url)
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if schema is not None:
+            connect_args["server_settings"] = {"search_path": schema}
+        # pre_ping: a PostgreSQL restart must not cost the bridge its next request.
+        return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    raise ValueError(
+        f"unsupported database {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg"
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Python's sqlite3 would BEGIN lazily and skip DDL; SQLAlchemy emits BEGIN below, so that
+        # migrations are atomic and every transaction starts where SQLAlchemy says it does.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL: readers never block the writer, and commits need no full fsync of the database.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")

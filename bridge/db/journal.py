@@ -1,0 +1,111 @@
+"""The two journals that make delivery survive a crash.
+
+Inbound: QQ events are committed before they are sent to Matrix. Outbound: Matrix events are
+committed before the appservice transaction is acknowledged. Rows are marked finished, not
+deleted, so ids keep increasing and the history can be inspected.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, false, insert, select, update
+
+from .models import InboundModel, OutboundModel
+from .rows import OUTBOUND_STATES, InboundRow, NewOutbound, OutboundRow
+from .store_base import StoreBase
+
+
+class JournalQueries(StoreBase):
+    # inbound
+
+    async def add_inbound(self, owner: str, items: list[tuple[int, str, str]]) -> list[InboundRow]:
+        """Journal a batch of (uin, kind, text) in one transaction; ids increase in batch order."""
+        if not items:
+            return []
+        received_at = time.time()
+        values = [
+            {
+                "owner": owner,
+                "uin": uin,
+                "kind": kind,
+                "text": text,
+                "received_at": received_at,
+                "done": False,
+                "event_id": None,
+            }
+            for uin, kind, text in items
+        ]
+        # One multi-row INSERT; sort_by_parameter_order makes the database assign ids in order.
+        statement = insert(InboundModel).returning(InboundModel, sort_by_parameter_order=True)
+        async with self._sessions.begin() as session:
+            inserted = await session.scalars(statement, values)
+            return [row.to_row() for row in inserted]
+
+    async def pending_inbound(self, owner: str | None = None) -> list[InboundRow]:
+        """Rows not yet delivered to Matrix, oldest first."""
+        query = select(InboundModel).where(InboundModel.done == false())
+        if owner is not None:
+            query = query.where(InboundModel.owner == owner)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(InboundModel.id))
+            return [row.to_row() for row in rows]
+
+    async def finish_inbound(self, row_id: int, event_id: str | None) -> None:
+        """Mark a row delivered; `event_id` is the Matrix event, if one was sent."""
+        await self._update_one(InboundModel, row_id, {"done": True, "event_id": event_id})
+
+    # outbound
+
+    async def add_outbound(self, items: list[NewOutbound]) -> list[OutboundRow]:
+        """Queue a batch in one transaction; event ids already queued are skipped, not returned."""
+        created_at = time.time()
+        added: list[OutboundRow] = []
+        async with self._sessions.begin() as session:
+            # Row by row: a multi-row INSERT ... ON CONFLICT DO NOTHING cannot say which rows
+            # it skipped, and an appservice transaction holds only a handful of events.
+            for item in items:
+                statement = (
+                    self._insert(OutboundModel)
+                    .values(
+                        owner=item.owner,
+                        uin=item.uin,
+                        room_id=item.room_id,
+                        event_id=item.event_id,
+                        text=item.text,
+                        created_at=created_at,
+                        state="pending",
+                        error=None,
+                    )
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                    .returning(OutboundModel)
+                )
+                inserted = await session.scalar(statement)
+                if inserted is not None:
+                    added.append(inserted.to_row())
+        return added
+
+    async def pending_outbound(self, owner: str | None = None) -> list[OutboundRow]:
+        """Rows not yet sent to QQ nor given up on, oldest first."""
+        query = select(OutboundModel).where(OutboundModel.state == "pending")
+        if owner is not None:
+            query = query.where(OutboundModel.owner == owner)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(OutboundModel.id))
+            return [row.to_row() for row in rows]
+
+    async def finish_outbound(self, row_id: int, state: str, error: str | None = None) -> None:
+        """Record the outcome of sending a row: "sent", or "failed" with an `error`."""
+        if state not in OUTBOUND_STATES:
+            raise ValueError(f"outbound state must be one of {OUTBOUND_STATES}, not {state!r}")
+        await self._update_one(OutboundModel, row_id, {"state": state, "error": error})
+
+    async def _update_one(
+        self, model: type[InboundModel] | type[OutboundModel], row_id: int, values: dict[str, Any]
+    ) -> None:
+        async with self._sessions.begin() as session:
+            result = await session.execute(update(model).where(model.id == row_id).values(values))
+            # A missing row means the caller holds an id this database never gave out.
+            if cast(CursorResult[Any], result).rowcount != 1:
+                raise LookupError(f"no {model.__tablename__} row with id {row_id}")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the bridge database, run by :mod:`bridge.db.migrate`."""

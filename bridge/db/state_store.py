@@ -1,0 +1,212 @@
+"""mautrix's appservice state store, persisted in the bridge database.
+
+IntentAPI asks it whether a puppet is registered, in a room, or allowed to send an event, so that
+it can skip requests to the homeserver; keeping it in the database keeps that knowledge across
+restarts. Presence and read markers stay in memory, as in every mautrix store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from mautrix.appservice.state_store import ASStateStore
+from mautrix.types import (
+    JSON,
+    Member,
+    Membership,
+    MemberStateEventContent,
+    PowerLevelStateEventContent,
+    RoomEncryptionStateEventContent,
+    RoomID,
+    Serializable,
+    StateEvent,
+    UserID,
+)
+from sqlalchemy import delete, exists, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
+
+from .models import MxMemberModel, MxRegistrationModel, MxRoomStateModel
+from .store_base import DialectInsert, StoreBase
+
+DEFAULT_MEMBERSHIPS = (Membership.JOIN, Membership.INVITE)
+
+
+class SQLStateStore(StoreBase, ASStateStore):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        StoreBase.__init__(self, sessions, dialect)
+        ASStateStore.__init__(self)
+
+    # The database belongs to `Database`, which closes it; AppService.stop() calls this.
+    async def close(self) -> None:
+        return None
+
+    # registration
+
+    async def is_registered(self, user_id: UserID) -> bool:
+        if not user_id:
+            raise ValueError("user_id is empty")
+        query = select(exists().where(MxRegistrationModel.user_id == user_id))
+        async with self._sessions() as session:
+            return bool(await session.scalar(query))
+
+    async def registered(self, user_id: UserID) -> None:
+        if not user_id:
+            raise ValueError("user_id is empty")
+        statement = self._insert(MxRegistrationModel).values(user_id=user_id)
+        async with self._sessions.begin() as session:
+            await session.execute(statement.on_conflict_do_nothing(index_elements=["user_id"]))
+
+    # members
+
+    async def get_member(self, room_id: RoomID, user_id: UserID) -> Member | None:
+        async with self._sessions() as session:
+            member = await session.get(MxMemberModel, (room_id, user_id))
+            return _member(member) if member else None
+
+    async def set_member(
+        self, room_id: RoomID, user_id: UserID, member: Member | MemberStateEventContent
+    ) -> None:
+        values = _member_values(room_id, user_id, member)
+        async with self._sessions.begin() as session:
+            await session.execute(self._upsert(MxMemberModel, values, ["room_id", "user_id"]))
+
+    async def set_membership(
+        self, room_id: RoomID, user_id: UserID, membership: Membership
+    ) -> None:
+        # Only the membership changes: a known display name or avatar stays.
+        values = _member_values(room_id, user_id, Member(membership=membership))
+        statement = self._upsert(
+            MxMemberModel, values, ["room_id", "user_id"], update=["membership"]
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def get_member_profiles(
+        self, room_id: RoomID, memberships: tuple[Membership, ...] = DEFAULT_MEMBERSHIPS
+    ) -> dict[UserID, Member]:
+        query = select(MxMemberModel).where(
+            MxMemberModel.room_id == room_id,
+            MxMemberModel.membership.in_([membership.value for membership in memberships]),
+        )
+        async with self._sessions() as session:
+            members = await session.scalars(query.order_by(MxMemberModel.user_id))
+            return {UserID(member.user_id): _member(member) for member in members}
+
+    async def set_members(
+        self,
+        room_id: RoomID,
+        members: dict[UserID, Member | MemberStateEventContent],
+        only_membership: Membership | None = None,
+    ) -> None:
+        """Replace the room's member list, or only its members in `only_membership`."""
+        replaced = delete(MxMemberModel).where(MxMemberModel.room_id == room_id)
+        if only_membership is not None:
+            replaced = replaced.where(
+                or_(
+                    MxMemberModel.membership == only_membership.value,
+                    MxMemberModel.user_id.in_(list(members)),
+                )
+            )
+        values = [_member_values(room_id, user_id, member) for user_id, member in members.items()]
+        async with self._sessions.begin() as session:
+            await session.execute(replaced)
+            if values:
+                await session.execute(insert(MxMemberModel), values)
+            # A list of only the invited (say) members says nothing of who has joined.
+            if only_membership in (None, Membership.JOIN):
+                await session.execute(self._set_room_state(room_id, has_full_member_list=True))
+
+    async def has_full_member_list(self, room_id: RoomID) -> bool:
+        return bool(await self._room_state(room_id, MxRoomStateModel.has_full_member_list))
+
+    # power levels
+
+    async def has_power_levels_cached(self, room_id: RoomID) -> bool:
+        return await self._room_state(room_id, MxRoomStateModel.power_levels) is not None
+
+    async def get_power_levels(self, room_id: RoomID) -> PowerLevelStateEventContent | None:
+        content = await self._room_state(room_id, MxRoomStateModel.power_levels)
+        return PowerLevelStateEventContent.deserialize(content) if content is not None else None
+
+    async def set_power_levels(
+        self, room_id: RoomID, content: PowerLevelStateEventContent | dict[str, Any]
+    ) -> None:
+        statement = self._set_room_state(room_id, power_levels=_json(content))
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    # create event (room versions 12+ give the creators power without power levels)
+
+    async def has_create_cached(self, room_id: RoomID) -> bool:
+        return await self._room_state(room_id, MxRoomStateModel.create_event) is not None
+
+    async def get_create(self, room_id: RoomID) -> StateEvent | None:
+        event = await self._room_state(room_id, MxRoomStateModel.create_event)
+        return StateEvent.deserialize(event) if event is not None else None
+
+    async def set_create(self, event: StateEvent | dict[str, Any]) -> None:
+        if not isinstance(event, StateEvent):
+            event = StateEvent.deserialize(cast(JSON, event))
+        statement = self._set_room_state(event.room_id, create_event=_json(event))
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    # encryption
+
+    async def has_encryption_info_cached(self, room_id: RoomID) -> bool:
+        return await self._room_state(room_id, MxRoomStateModel.is_encrypted) is not None
+
+    async def is_encrypted(self, room_id: RoomID) -> bool | None:
+        encrypted = await self._room_state(room_id, MxRoomStateModel.is_encrypted)
+        return bool(encrypted) if encrypted is not None else None
+
+    async def get_encryption_info(self, room_id: RoomID) -> RoomEncryptionStateEventContent | None:
+        content = await self._room_state(room_id, MxRoomStateModel.encryption)
+        if content is None:
+            return None
+        return RoomEncryptionStateEventContent.deserialize(content)
+
+    async def set_encryption_info(
+        self, room_id: RoomID, content: RoomEncryptionStateEventContent | dict[str, Any]
+    ) -> None:
+        statement = self._set_room_state(room_id, is_encrypted=True, encryption=_json(content))
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    # room state row
+
+    async def _room_state(self, room_id: RoomID, column: InstrumentedAttribute[Any]) -> Any:
+        """One column of the room's state row; None if the room has none."""
+        query = select(column).where(MxRoomStateModel.room_id == room_id)
+        async with self._sessions() as session:
+            return await session.scalar(query)
+
+    def _set_room_state(self, room_id: RoomID, **columns: Any) -> DialectInsert:
+        """An upsert of some columns of the room's state row, leaving the others as they are."""
+        values = {"room_id": room_id, "has_full_member_list": False, **columns}
+        return self._upsert(MxRoomStateModel, values, ["room_id"], update=list(columns))
+
+
+def _member(member: MxMemberModel) -> Member:
+    # mautrix annotates these as non-optional, yet defaults them to None and means "unknown".
+    profile: dict[str, Any] = {"displayname": member.displayname, "avatar_url": member.avatar_url}
+    return Member(membership=Membership(member.membership), **profile)
+
+
+def _member_values(
+    room_id: RoomID, user_id: UserID, member: Member | MemberStateEventContent
+) -> dict[str, Any]:
+    return {
+        "room_id": room_id,
+        "user_id": user_id,
+        "membership": Membership(member.membership).value,
+        "displayname": member.displayname,
+        "avatar_url": member.avatar_url,
+    }
+
+
+def _json(content: Serializable | dict[str, Any]) -> dict[str, Any]:
+    serialized = content.serialize() if isinstance(content, Serializable) else content
+    assert isinstance(serialized, dict)
+    return serialized

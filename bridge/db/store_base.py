@@ -1,0 +1,45 @@
+"""What every query class shares: the session factory and portable upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .models import Base
+
+DialectInsert = postgresql.Insert | sqlite.Insert
+
+
+class StoreBase:
+    """Holds the sessions; each public method of a subclass is one short transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self._sessions = sessions
+        self._dialect = dialect
+
+    def _insert(self, model: type[Base]) -> DialectInsert:
+        """An INSERT that understands ON CONFLICT, which both databases support."""
+        if self._dialect == "postgresql":
+            return postgresql.insert(model)
+        return sqlite.insert(model)
+
+    def _upsert(
+        self,
+        model: type[Base],
+        values: Mapping[str, Any],
+        key: Iterable[str],
+        update: Iterable[str] | None = None,
+    ) -> DialectInsert:
+        """INSERT `values`, or UPDATE the row with the same `key` columns.
+
+        The update sets the `update` columns, by default every non-key column of `values`.
+        """
+        key = list(key)
+        if update is None:
+            update = [name for name in values if name not in key]
+        insert = self._insert(model).values(dict(values))
+        changes = {name: insert.excluded[name] for name in update}
+        return insert.on_conflict_do_update(index_elements=key, set_=changes)

@@ -1,0 +1,227 @@
+"""The inbound journal and the outbound queue: batches, duplicates, pending and finishing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError
+
+from bridge.db import Database, NewOutbound, OutboundRow, UserRow
+from bridge.db.models import InboundModel
+
+ALICE = "@alice:example.org"
+BOB = "@bob:example.org"
+
+
+@pytest.fixture
+async def users(database: Database) -> Database:
+    await database.save_user(UserRow(ALICE, uin=1))
+    await database.save_user(UserRow(BOB, uin=2))
+    return database
+
+
+@contextmanager
+def counting_transactions(database: Database) -> Iterator[list[int]]:
+    """Counts the transactions begun inside the block (the list holds one entry each)."""
+    begun: list[int] = []
+
+    def on_begin(_connection: Any) -> None:
+        begun.append(1)
+
+    event.listen(database.engine.sync_engine, "begin", on_begin)
+    try:
+        yield begun
+    finally:
+        event.remove(database.engine.sync_engine, "begin", on_begin)
+
+
+def outbound(event_id: str, owner: str = ALICE, text: str = "hello") -> NewOutbound:
+    return NewOutbound(owner=owner, uin=10002, room_id="!dm:hs", event_id=event_id, text=text)
+
+
+# inbound
+
+
+async def test_inbound_batch_is_one_transaction_with_ids_in_order(users: Database) -> None:
+    items = [(10002, "message", "一"), (10003, "message", "二"), (10002, "add_request", "三")]
+    before = time.time()
+    with counting_transactions(users) as begun:
+        added = await users.add_inbound(ALICE, items)
+    after = time.time()
+
+    assert len(begun) == 1
+    assert [(row.uin, row.kind, row.text) for row in added] == items
+    assert [row.id for row in added] == sorted({row.id for row in added})
+    for row in added:
+        assert row.owner == ALICE
+        assert before <= row.received_at <= after
+        assert (row.done, row.event_id) == (False, None)
+    assert await users.pending_inbound(ALICE) == added
+
+    later = await users.add_inbound(ALICE, [(10004, "message", "四")])
+    assert later[0].id > added[-1].id
+
+
+async def test_inbound_batch_is_all_or_nothing(users: Database) -> None:
+    broken: list[Any] = [(10002, "message", "kept?"), (None, "message", "no uin"), (3, "m", "x")]
+    with pytest.raises(IntegrityError):
+        await users.add_inbound(ALICE, broken)
+    assert await users.pending_inbound() == []
+
+
+async def test_empty_inbound_batch(users: Database) -> None:
+    assert await users.add_inbound(ALICE, []) == []
+    assert await users.pending_inbound() == []
+
+
+async def test_inbound_needs_a_known_owner(users: Database) -> None:
+    with pytest.raises(IntegrityError):
+        await users.add_inbound("@stranger:hs", [(1, "message", "hi")])
+
+
+async def test_pending_inbound_by_owner_and_overall(users: Database) -> None:
+    first = await users.add_inbound(ALICE, [(10, "message", "a1")])
+    second = await users.add_inbound(BOB, [(20, "message", "b1")])
+    third = await users.add_inbound(ALICE, [(10, "message", "a2")])
+    assert await users.pending_inbound(ALICE) == first + third
+    assert await users.pending_inbound(BOB) == second
+    assert await users.pending_inbound() == first + second + third
+    assert await users.pending_inbound("@nobody:hs") == []
+
+
+async def test_finished_inbound_leaves_the_pending_list(users: Database) -> None:
+    first, second, third = await users.add_inbound(
+        ALICE, [(10, "message", "a"), (10, "message", "b"), (10, "message", "c")]
+    )
+    await users.finish_inbound(second.id, "$delivered")
+    await users.finish_inbound(first.id, None)  # nothing worth sending to Matrix
+    assert await users.pending_inbound() == [third]
+
+    async with users.engine.connect() as connection:
+        finished = await connection.execute(
+            select(InboundModel.id, InboundModel.done, InboundModel.event_id).order_by("id")
+        )
+        assert [tuple(row) for row in finished] == [
+            (first.id, True, None),
+            (second.id, True, "$delivered"),
+            (third.id, False, None),
+        ]
+
+
+async def test_finishing_an_unknown_inbound_row_fails(users: Database) -> None:
+    with pytest.raises(LookupError):
+        await users.finish_inbound(12345, "$x")
+
+
+# outbound
+
+
+async def test_outbound_batch_is_one_transaction_with_ids_in_order(users: Database) -> None:
+    items = [outbound("$1", text="一"), outbound("$2", owner=BOB), outbound("$3")]
+    before = time.time()
+    with counting_transactions(users) as begun:
+        added = await users.add_outbound(items)
+    after = time.time()
+
+    assert len(begun) == 1
+    assert [row.id for row in added] == sorted({row.id for row in added})
+    for row, item in zip(added, items, strict=True):
+        assert (row.owner, row.uin, row.room_id, row.event_id, row.text) == (
+            item.owner,
+            item.uin,
+            item.room_id,
+            item.event_id,
+            item.text,
+        )
+        assert before <= row.created_at <= after
+        assert (row.state, row.error) == ("pending", None)
+    assert await users.pending_outbound() == added
+
+
+async def test_outbound_duplicates_are_ignored_and_not_returned(users: Database) -> None:
+    first = await users.add_outbound([outbound("$1"), outbound("$2")])
+    # Synapse retries the transaction, with one new event; the batch repeats one of its own.
+    retry = await users.add_outbound(
+        [outbound("$2", text="changed"), outbound("$3"), outbound("$3", text="again")]
+    )
+    assert [row.event_id for row in retry] == ["$3"]
+    assert retry[0].text == "hello"
+    assert retry[0].id > first[-1].id
+    assert await users.pending_outbound() == first + retry
+    assert await users.add_outbound([outbound("$1")]) == []
+    assert await users.add_outbound([]) == []
+
+
+async def test_outbound_batch_is_all_or_nothing(users: Database) -> None:
+    broken = [outbound("$1"), outbound("$2", owner="@stranger:hs"), outbound("$3")]
+    with pytest.raises(IntegrityError):
+        await users.add_outbound(broken)
+    assert await users.pending_outbound() == []
+    # The rolled-back event ids were not remembered.
+    assert [row.event_id for row in await users.add_outbound([outbound("$1")])] == ["$1"]
+
+
+async def test_pending_outbound_by_owner_and_finish(users: Database) -> None:
+    a1, b1, a2, a3 = await users.add_outbound(
+        [outbound("$a1"), outbound("$b1", owner=BOB), outbound("$a2"), outbound("$a3")]
+    )
+    assert await users.pending_outbound(ALICE) == [a1, a2, a3]
+    assert await users.pending_outbound(BOB) == [b1]
+
+    await users.finish_outbound(a1.id, "sent")
+    await users.finish_outbound(a2.id, "failed", "QQ said 0x0A: not a friend")
+    assert await users.pending_outbound(ALICE) == [a3]
+    assert await users.pending_outbound() == [b1, a3]
+
+    # Back to pending (a retry), and what the failed row recorded.
+    await users.finish_outbound(a2.id, "pending")
+    (_, again, _) = await users.pending_outbound()
+    assert again == OutboundRow(**{**vars(a2), "state": "pending", "error": None})
+
+
+async def test_failed_outbound_keeps_its_error(users: Database) -> None:
+    (row,) = await users.add_outbound([outbound("$1")])
+    await users.finish_outbound(row.id, "failed", "timeout")
+    async with users.engine.connect() as connection:
+        stored = await connection.execute(text("SELECT state, error FROM outbound"))
+        assert [tuple(r) for r in stored] == [("failed", "timeout")]
+
+
+async def test_finish_outbound_checks_its_arguments(users: Database) -> None:
+    (row,) = await users.add_outbound([outbound("$1")])
+    with pytest.raises(ValueError, match="state"):
+        await users.finish_outbound(row.id, "delivered")
+    with pytest.raises(LookupError):
+        await users.finish_outbound(row.id + 1000, "sent")
+    assert await users.pending_outbound() == [row]
+
+
+async def test_sqlite_pending_queries_use_the_pending_indexes(users: Database) -> None:
+    if users.engine.dialect.name != "sqlite":
+        pytest.skip("query plans are checked on SQLite, where they are deterministic")
+    executed: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        executed.append((statement, parameters))
+
+    event.listen(users.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await users.pending_inbound(ALICE)
+        await users.pending_inbound()
+        await users.pending_outbound(ALICE)
+        await users.pending_outbound()
+    finally:
+        event.remove(users.engine.sync_engine, "before_cursor_execute", record)
+
+    selects = [(sql, params) for sql, params in executed if sql.lstrip().startswith("SELECT")]
+    assert len(selects) == 4
+    async with users.engine.connect() as connection:
+        for sql, params in selects:
+            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+            details = " ".join(str(row[-1]) for row in plan)
+            assert "ix_inbound_pending" in details or "ix_outbound_pending" in details, details
