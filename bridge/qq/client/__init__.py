@@ -1,0 +1,22 @@
+"""The async QQ HTTP v1.1 client: one QQClient per logged-in account, one shared transport.
+
+``transport`` is the only module that touches the network; the rest is protocol logic on an
+injected Clock, so pacing, penalties, back-off and keep-alive are testable without waiting.
+"""
+
+from .account import QQClient
+from .errors import SendFailed, TransportError
+from .settings import ClientSettings
+from .state import ConnectionState
+from .transport import QQTransport, Transport, new_session
+
+__all__ = [
+    "ClientSettings",
+    "ConnectionState",
+    "QQClient",
+    "QQTransport",
+    "SendFailed",
+    "Transport",
+    "TransportError",
+    "new_session",
+]

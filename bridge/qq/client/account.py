@@ -1,0 +1,274 @@
+"""QQClient: one logged-in QQ account, its session, its poll loop and its send queue."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import logging
+import random
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..clock import Clock, RealClock
+from ..codes import AckCode, Command, InfoLevel, Status
+from ..wire import InvalidUin, LoginRefused, NotLoggedIn, WireError, requests
+from ..wire.replies import (
+    Added,
+    Event,
+    FriendList,
+    LoginOk,
+    OnlineFriends,
+    Profile,
+    Reply,
+    decode_add_to_list,
+    decode_get_info,
+    decode_get_msg_ex,
+    decode_list,
+    decode_login,
+    decode_query_stat,
+    parse_envelope,
+)
+from .errors import TransportError
+from .poller import EventHandler, Poller
+from .schedule import PollSchedule
+from .sender import SendQueue, Step
+from .settings import ClientSettings
+from .state import ConnectionState, StateCallback, StateReporter
+from .transport import Transport
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Build = Callable[[int], bytes]  # a request body, given its SEQ
+
+# What the seeds' server says in every Login reply; used until we have our own.
+ASSUMED_SESSION = LoginOk(heartbeat=60, lapse=300)
+
+_MD5 = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def _no_result(reply: Reply) -> None:
+    return None
+
+
+class QQClient:
+    def __init__(
+        self,
+        transport: Transport,
+        uin: int,
+        password_md5: str,
+        settings: ClientSettings | None = None,
+        clock: Clock | None = None,
+        on_events: EventHandler | None = None,
+        on_state: StateCallback | None = None,
+    ) -> None:
+        if not _MD5.fullmatch(password_md5):
+            # Refuse rather than send (and perhaps log) what may be a plain password.
+            raise ValueError("password_md5 must be 32 hex digits (requests.password_md5)")
+        self.uin = uin
+        self.settings = settings or ClientSettings()
+        self._transport = transport
+        self._md5 = password_md5.lower()
+        self._clock = clock or RealClock()
+        self._state = StateReporter(uin, on_state)
+        self._seq = itertools.count(random.randint(1000, 9000))
+        self._login_lock = asyncio.Lock()
+        self._logins = 0  # how many logins succeeded; tells a re-login it is already done
+        self._wants_session = False  # login() was asked for and logout() was not
+        self._session = ASSUMED_SESSION
+        self._last_contact = self._clock.now()
+        self._schedule = PollSchedule(self.settings, self.max_silence())
+        self._sender = SendQueue(self._clock, self.settings, on_sent=self._note_activity)
+        self._poller = Poller(
+            uin=uin,
+            clock=self._clock,
+            settings=self.settings,
+            schedule=self._schedule,
+            fetch=self.fetch_events,
+            keep_alive=self.keep_alive,
+            deliver=on_events,
+            last_contact=lambda: self._last_contact,
+            max_silence=self.max_silence,
+        )
+
+    def __repr__(self) -> str:  # never shows the md5
+        return f"<QQClient {self.uin} {self.state.value}>"
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state.current
+
+    @property
+    def session(self) -> LoginOk:
+        """HI and LI of the current session (the seeds' 60/300 before the first login)."""
+        return self._session
+
+    @property
+    def pending_sends(self) -> int:
+        return len(self._sender)
+
+    def max_silence(self) -> float:
+        return self.settings.max_silence(self._session.heartbeat, self._session.lapse)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def login(self) -> LoginOk:
+        """Log in (again). LoginRefused/InvalidUin leave the state BAD_CREDENTIALS."""
+        self._wants_session = True
+        async with self._login_lock:
+            return await self._login_locked()
+
+    async def start(self) -> None:
+        """Log in unless online, then poll. Network trouble at login is not an error here:
+        the state says RECONNECTING and the poll loop keeps trying. Bad credentials raise."""
+        self._wants_session = True
+        if self.state is not ConnectionState.ONLINE:
+            try:
+                await self.login()
+            except (TransportError, WireError) as error:
+                if isinstance(error, LoginRefused | InvalidUin):
+                    raise
+                await self._state.set(ConnectionState.RECONNECTING, str(error))
+        self._poller.start()
+
+    async def stop(self) -> None:
+        """Stop polling and sending (queued sends fail); the session is left to lapse."""
+        await self._poller.stop()
+        await self._sender.close("the QQ client was stopped")
+
+    async def logout(self) -> None:
+        self._wants_session = False
+        await self.stop()
+        detail = ""
+        try:
+            await self._request(Command.LOGOUT, self._build(requests.logout), _no_result)
+        except (TransportError, WireError) as error:
+            # The session lapses on its own soon; the user asked to be gone, so they are.
+            detail = f"the server was not told ({error}); the session will lapse"
+        await self._state.set(ConnectionState.LOGGED_OUT, detail)
+
+    # --- commands -----------------------------------------------------------------------
+
+    async def friends(self) -> FriendList:
+        return await self._request(Command.LIST, self._build(requests.list_friends), decode_list)
+
+    async def online(self) -> OnlineFriends:
+        build = self._build(requests.query_stat)
+        return await self._request(Command.QUERY_STAT, build, decode_query_stat)
+
+    async def info(self, uin: int, level: InfoLevel | int = InfoLevel.DETAILED) -> Profile:
+        build = self._build(requests.get_info, target=uin, level=int(level))
+        return await self._request(Command.GET_INFO, build, decode_get_info)
+
+    async def add(self, uin: int) -> Added:
+        build = self._build(requests.add_to_list, target=uin)
+        return await self._request(Command.ADD_TO_LIST, build, decode_add_to_list)
+
+    async def ack(self, uin: int, code: AckCode, reason: str = "") -> None:
+        build = self._build(requests.ack_add_to_list, target=uin, code=code, reason=reason)
+        await self._request(Command.ACK_ADD_TO_LIST, build, _no_result)
+
+    async def remove(self, uin: int) -> None:
+        build = self._build(requests.del_from_list, target=uin)
+        await self._request(Command.DEL_FROM_LIST, build, _no_result)
+
+    async def set_status(self, status: Status) -> None:
+        """Queued with the messages and paced on its own (the server penalises frequent
+        changes); raises SendFailed when it gives up."""
+        build = self._build(requests.change_stat, status=status)
+        step = functools.partial(self._request, Command.CHANGE_STAT, build, _no_result)
+        await self._sender.submit(f"status {status.name}", [step], self._sender.statuses)
+
+    async def send_text(self, target: int, text: str) -> None:
+        """Queued; returns once QQ accepted every piece, raises SendFailed on giving up."""
+        steps: list[Step] = [
+            functools.partial(
+                self._request,
+                Command.CLTMSG,
+                self._build(requests.cltmsg, target=target, text=piece),
+                _no_result,
+            )
+            for piece in requests.split_text(text)
+        ]
+        await self._sender.submit(f"message to {target}", steps, self._sender.messages)
+
+    async def fetch_events(self) -> list[Event]:
+        """One GetMsgEx, its events returned rather than handed to ``on_events``. The
+        server forgets what it returns, so use it only where the poll loop does not run."""
+        build = self._build(requests.get_msg_ex)
+        return await self._request(Command.GET_MSG_EX, build, decode_get_msg_ex)
+
+    async def keep_alive(self) -> None:
+        """A request that changes nothing and consumes no events: List with TN=0."""
+        build = self._build(requests.list_friends, tn=0)
+        await self._request(Command.LIST, build, decode_list)
+
+    # --- the request path ---------------------------------------------------------------
+
+    def _build(self, builder: Callable[..., bytes], **fields: object) -> Build:
+        return lambda seq: builder(self.uin, seq, **fields)
+
+    async def _request(
+        self, command: Command, build: Build, decoder: Callable[[Reply], T], retried: bool = False
+    ) -> T:
+        """Every command's path: RES=20 means the session lapsed, so log in again (once,
+        however many requests noticed) and retry the command once."""
+        logins_before = self._logins
+        body = await self._post(build(next(self._seq)))
+        try:
+            result = decoder(parse_envelope(command, body))
+        except NotLoggedIn:
+            await self._reached_server()
+            if retried or not self._wants_session:
+                raise
+            await self._relogin(logins_before)
+            return await self._request(command, build, decoder, retried=True)
+        await self._reached_server()
+        return result
+
+    async def _post(self, body: bytes) -> bytes:
+        try:
+            return await self._transport.post(body)
+        except TransportError as error:
+            if self.state is ConnectionState.ONLINE:
+                await self._state.set(ConnectionState.RECONNECTING, str(error))
+            raise
+
+    async def _reached_server(self) -> None:
+        self._last_contact = self._clock.now()
+        if self.state is ConnectionState.RECONNECTING and self._logins:
+            await self._state.set(ConnectionState.ONLINE, "the QQ server answers again")
+
+    async def _relogin(self, logins_before: int) -> None:
+        async with self._login_lock:
+            if self._logins != logins_before:
+                return  # another request logged in again meanwhile
+            log.info("QQ %d: session lapsed; logging in again", self.uin)
+            await self._login_locked()
+
+    async def _login_locked(self) -> LoginOk:
+        previous = self.state
+        await self._state.set(ConnectionState.LOGGING_IN)
+        try:
+            body = await self._transport.post(requests.login(self.uin, next(self._seq), self._md5))
+            session = decode_login(parse_envelope(Command.LOGIN, body))
+        except (LoginRefused, InvalidUin) as refusal:
+            self._wants_session = False
+            await self._state.set(ConnectionState.BAD_CREDENTIALS, str(refusal))
+            raise
+        except (TransportError, WireError) as error:
+            retrying = self._poller.running or previous is ConnectionState.RECONNECTING
+            fallback = ConnectionState.RECONNECTING if retrying else ConnectionState.LOGGED_OUT
+            await self._state.set(fallback, str(error))
+            raise
+        self._session = session
+        self._schedule.limit = self.max_silence()
+        self._logins += 1
+        self._last_contact = self._clock.now()
+        await self._state.set(ConnectionState.ONLINE)
+        return session
+
+    def _note_activity(self) -> None:
+        self._schedule.note_activity(self._clock.now())

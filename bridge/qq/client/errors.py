@@ -1,0 +1,15 @@
+"""The two failures the client adds to the codec's: the network, and a send it gave up on."""
+
+from __future__ import annotations
+
+
+class TransportError(Exception):
+    """The request never got an answer: connection refused, reset, timed out, bad HTTP."""
+
+
+class SendFailed(Exception):
+    """A queued send was given up; ``reason`` says why in words a user can read."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,107 @@
+"""An in-memory stand-in for the network, for the pure tests of the client's logic.
+
+It answers like the seeds' server (replies built by the codec's own encoders) and lets a
+test lapse the session, drop the network or hand out penalties. The client's real I/O is
+tested against the simulator (test_*_io.py); this is only for driving time by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bridge.qq.client import TransportError
+from bridge.qq.clock import Clock
+from bridge.qq.codes import Command, Res
+from bridge.qq.wire import NoReply
+from bridge.qq.wire.fields import decode_request_pairs, encode_list, encode_reply, encode_text
+
+PASSWORD_MD5 = "7c6a180b36896a0a8c02787eeafb0e4c"  # md5("password1")
+
+
+@dataclass
+class Seen:
+    at: float
+    command: str
+    fields: dict[str, str]
+
+
+@dataclass
+class ScriptedServer:
+    clock: Clock
+    uin: int = 10001
+    md5: str = PASSWORD_MD5
+    friends: list[int] = field(default_factory=lambda: [10002, 10003])
+    heartbeat: int = 60
+    lapse: int = 300
+    logged_in: bool = False
+    down: bool = False  # every post raises TransportError
+    # Per command: how many of the next requests answer RES=3 / NULL.
+    penalties: dict[str, int] = field(default_factory=dict)
+    silences: dict[str, int] = field(default_factory=dict)
+    inbox: list[tuple[int, int, str]] = field(default_factory=list)  # (MT, UN, MG)
+    seen: list[Seen] = field(default_factory=list)
+    on_request: Callable[[Seen], None] | None = None
+
+    def commands(self) -> list[str]:
+        return [request.command for request in self.seen]
+
+    async def post(self, body: bytes) -> bytes:
+        if self.down:
+            raise TransportError("connection refused (scripted)")
+        fields = decode_request_pairs(body)
+        request = Seen(self.clock.now(), fields["CMD"], fields)
+        self.seen.append(request)
+        if self.on_request is not None:
+            self.on_request(request)
+        command = Command.parse(fields["CMD"])
+        assert command is not None, fields
+        if self.silences.get(command.value, 0) > 0:
+            self.silences[command.value] -= 1
+            raise NoReply()
+        reply = self._answer(command, fields)
+        return encode_reply(
+            [
+                ("VER", "1.1"),
+                ("CMD", command.reply_spelling),
+                ("SEQ", fields["SEQ"]),
+                ("UIN", fields["UIN"]),
+                *reply,
+            ]
+        )
+
+    def _answer(self, command: Command, fields: dict[str, str]) -> list[tuple[str, str]]:
+        if command is Command.LOGIN:
+            if int(fields["UIN"]) < 10000:
+                return [("RES", str(Res.INVALID_UIN))]
+            if fields["PS"] != self.md5:
+                return [("RES", "0"), ("RS", "1"), ("RA", encode_text("密码错误"))]
+            self.logged_in = True
+            return [("RES", "0"), ("RS", "0"), ("HI", str(self.heartbeat)), ("LI", str(self.lapse))]
+        if command is Command.LOGOUT:
+            self.logged_in = False
+            return [("RES", "0")]
+        if not self.logged_in:
+            return [("RES", str(Res.NOT_LOGGED_IN))]
+        if self.penalties.get(command.value, 0) > 0:
+            self.penalties[command.value] -= 1
+            return [("RES", str(Res.PENALTY))]
+        if command is Command.LIST:
+            if fields.get("TN", "0") == "0":
+                return [("RES", "0"), ("FN", str(len(self.friends)))]
+            return [
+                ("RES", "0"),
+                ("FN", "1"),
+                ("SN", str(len(self.friends))),
+                ("UN", encode_list(self.friends)),
+            ]
+        if command is Command.GET_MSG_EX:
+            items, self.inbox = self.inbox, []
+            return [
+                ("RES", "0"),
+                ("MN", str(len(items))),
+                ("MT", encode_list(kind for kind, _, _ in items)),
+                ("UN", encode_list(sender for _, sender, _ in items)),
+                ("MG", encode_list(text for _, _, text in items)),
+            ]
+        return [("RES", "0")]

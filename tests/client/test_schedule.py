@@ -1,0 +1,58 @@
+import pytest
+
+from bridge.qq.client import ClientSettings
+from bridge.qq.client.schedule import PollSchedule
+
+SETTINGS = ClientSettings(
+    poll_interval=1.0,
+    active_poll_interval=0.5,
+    idle_poll_interval=10.0,
+    idle_growth=2.0,
+    active_window=30.0,
+)
+
+
+def test_idle_polling_slows_down_from_the_base_interval_to_the_idle_maximum() -> None:
+    schedule = PollSchedule(SETTINGS)
+    intervals = [schedule.next_interval(now=1000.0 + i) for i in range(7)]
+    assert intervals == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
+
+
+def test_activity_makes_polling_fast_for_the_active_window_then_it_slows_again() -> None:
+    schedule = PollSchedule(SETTINGS)
+    for i in range(5):
+        schedule.next_interval(now=1000.0 + i)  # idle for a while: at the maximum
+    schedule.note_activity(now=1010.0)
+    assert schedule.next_interval(now=1010.0) == 0.5
+    assert schedule.next_interval(now=1039.9) == 0.5
+    # The window is over: back to the base interval, growing again.
+    assert schedule.next_interval(now=1040.0) == 1.0
+    assert schedule.next_interval(now=1041.0) == 2.0
+
+
+def test_no_interval_exceeds_the_session_limit() -> None:
+    schedule = PollSchedule(SETTINGS, limit=3.0)
+    intervals = [schedule.next_interval(now=1000.0 + i) for i in range(10)]
+    assert max(intervals) == 3.0
+    assert intervals[:2] == [1.0, 2.0]
+
+
+def test_max_silence_is_a_safe_fraction_of_heartbeat_and_a_third_of_lapse() -> None:
+    settings = ClientSettings(session_safety=0.5)
+    assert settings.max_silence(heartbeat=60, lapse=300) == 30.0  # HI is the tighter
+    assert settings.max_silence(heartbeat=60, lapse=90) == 15.0  # LI/3 is the tighter
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"poll_interval": 0},
+        {"idle_growth": 0.5},
+        {"session_safety": 0},
+        {"backoff_jitter": 1.0},
+        {"max_penalties": -1},
+    ],
+)
+def test_settings_refuse_values_that_would_break_the_loops(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        ClientSettings(**bad)  # type: ignore[arg-type]

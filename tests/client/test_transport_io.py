@@ -1,0 +1,140 @@
+"""QQTransport against the simulator: one connection per request, the TN=0 double reply."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bridge.qq.client import QQTransport, TransportError
+from bridge.qq.client.transport import new_session
+from bridge.qq.codes import Command
+from bridge.qq.simulator import Simulator
+from bridge.qq.wire import NoReply, requests
+from bridge.qq.wire.http import split_responses
+from bridge.qq.wire.replies import (
+    decode_get_msg_ex,
+    decode_list,
+    decode_query_stat,
+    parse_envelope,
+)
+
+from .io_helpers import eventually
+
+PS = requests.password_md5("password1")
+
+
+async def raw_exchange(url: str, body: bytes) -> bytes:
+    """Everything the server sends for one request, read to the end of the connection."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST / HTTP/1.1\r\nHost: qq\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+    )
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    return raw
+
+
+async def test_the_server_really_answers_query_stat_tn_0_twice(simulator: Simulator) -> None:
+    raw = await raw_exchange(simulator.url, requests.login(10001, 1, PS))
+    assert len(split_responses(raw)) == 1
+    raw = await raw_exchange(simulator.url, requests.query_stat(10001, 2, tn=0))
+    assert len(split_responses(raw)) == 2  # the trap the transport must not fall into
+
+
+async def test_the_second_query_stat_reply_never_answers_a_later_request(
+    simulator: Simulator, transport: QQTransport
+) -> None:
+    await transport.post(requests.login(10001, 1, PS))
+    for seq in range(2, 40, 2):
+        first = await transport.post(requests.query_stat(10001, seq, tn=0))
+        assert decode_query_stat(parse_envelope(Command.QUERY_STAT, first)).friends == []
+        # Were the stray second response read as this reply, it would be a QUERY_STAT.
+        after = await transport.post(requests.get_msg_ex(10001, seq + 1))
+        assert decode_get_msg_ex(parse_envelope(Command.GET_MSG_EX, after)) == []
+
+
+async def test_concurrent_requests_on_one_shared_session_each_get_their_own_reply(
+    simulator: Simulator,
+) -> None:
+    session = new_session()
+    try:
+        transport = QQTransport(simulator.url, session=session)
+        await transport.post(requests.login(10001, 1, PS))
+        bodies = [
+            requests.query_stat(10001, seq, tn=0) if seq % 2 else requests.list_friends(10001, seq)
+            for seq in range(100, 160)
+        ]
+        replies = await asyncio.gather(*(transport.post(body) for body in bodies))
+        for body, reply in zip(bodies, replies, strict=True):
+            if b"Query_Stat" in body:
+                parse_envelope(Command.QUERY_STAT, reply)
+            else:
+                assert decode_list(parse_envelope(Command.LIST, reply)).uins == [10002, 10003]
+    finally:
+        await session.close()
+
+
+async def test_each_request_says_plain_text_utf8_and_closes_its_connection(
+    simulator: Simulator, transport: QQTransport
+) -> None:
+    heads: list[bytes] = []
+
+    async def recording_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Passes the request to the simulator unchanged, keeping its head for the test.
+        request = await reader.readuntil(b"\r\n\r\n")
+        heads.append(request)
+        length = int(request.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        reply = await raw_exchange(simulator.url, await reader.readexactly(length))
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    proxy = await asyncio.start_server(recording_proxy, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    proxied = QQTransport(f"http://127.0.0.1:{port}")
+    try:
+        for seq in (1, 2):
+            reply = await proxied.post(requests.login(10001, seq, PS))
+            assert parse_envelope(Command.LOGIN, reply).fields["RS"] == "0"
+    finally:
+        await proxied.close()
+        proxy.close()
+        await proxy.wait_closed()
+    assert len(heads) == 2
+    for head in heads:
+        lines = head.decode().lower().split("\r\n")
+        assert lines[0].startswith("post ")
+        assert "content-type: text/plain; charset=utf-8" in lines
+        assert "connection: close" in lines
+    await eventually(lambda: simulator.http.open_connections == 0, "connections closed")
+
+
+async def test_an_unanswered_request_is_no_reply(
+    simulator: Simulator, transport: QQTransport
+) -> None:
+    with pytest.raises(NoReply):
+        await transport.post(b"VER=1.1&CMD=Login&SEQ=1&UIN=abc&PS=&M5=1&LC=0")
+
+
+async def test_a_stopped_server_is_a_transport_error(simulator: Simulator) -> None:
+    url = simulator.url
+    await simulator.stop()
+    transport = QQTransport(url, timeout=5.0)
+    try:
+        with pytest.raises(TransportError) as error:
+            await transport.post(requests.login(10001, 1, PS))
+        assert url in str(error.value)
+    finally:
+        await transport.close()
+
+
+async def test_a_session_that_may_reuse_connections_is_refused() -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as reusing:
+        with pytest.raises(ValueError):
+            QQTransport("http://127.0.0.1:1", session=reusing)
