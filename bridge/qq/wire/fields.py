@@ -12,6 +12,7 @@ A comma in text therefore travels as ``%252c`` and a newline as ``%0d%0a``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, unquote, unquote_plus
 
@@ -112,11 +113,18 @@ def split_list(value: str) -> list[str]:
     return [decode_text(item) for item in items]
 
 
+# ASCII digits only: int() alone would also take "1_0", "１２" (full-width) and "١٢".
+_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def parse_int(value: str | None, what: str, body: str = "") -> int:
     """A number field; seeds show stray spaces around numbers (``MG=30 ,``), so strip them."""
     if value is None:
         raise MalformedReply(f"missing {what}", body)
+    stripped = value.strip()
+    if _NUMBER.fullmatch(stripped) is None:
+        raise MalformedReply(f"{what} is not a number ({value!r})", body)
     try:
-        return int(value.strip())
-    except ValueError:
-        raise MalformedReply(f"{what} is not a number ({value!r})", body) from None
+        return int(stripped)
+    except ValueError:  # longer than Python's int-from-string digit limit
+        raise MalformedReply(f"{what} is not a usable number ({value[:20]!r}…)", body) from None

@@ -10,11 +10,14 @@ def split_responses(raw: bytes) -> list[bytes]:
 
     Query_Stat with TN=0 (or none) gets two responses on one connection (seed 000); a
     generic client reads only the first. Each response is a status line, headers, a blank
-    line and ``Content-Length`` bytes of body.
+    line and ``Content-Length`` bytes of body; line ends between responses are skipped, and a
+    body shorter than its Content-Length (the connection closed early) is a MalformedReply.
     """
     bodies: list[bytes] = []
     rest = raw
     while rest.strip():
+        # The seeds print each response on its own line: tolerate CR/LF after a body.
+        rest = rest.lstrip(b"\r\n")
         head, sep, after = rest.partition(b"\r\n\r\n")
         if not sep:
             raise MalformedReply("HTTP response without a blank line after its headers")
@@ -25,13 +28,15 @@ def split_responses(raw: bytes) -> list[bytes]:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             if name.strip().lower() == "content-length":
-                try:
-                    length = int(value.strip())
-                except ValueError:
-                    raise MalformedReply(f"bad Content-Length: {value!r}") from None
+                digits = value.strip()
+                if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
+                    raise MalformedReply(f"bad Content-Length: {value[:40]!r}")
+                length = int(digits)
         if length is None:
             bodies.append(after)
             break
+        if len(after) < length:
+            raise MalformedReply(f"HTTP body cut short: {len(after)} of {length} bytes")
         bodies.append(after[:length])
         rest = after[length:]
     return bodies

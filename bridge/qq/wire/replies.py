@@ -337,9 +337,12 @@ def _status(code: int, body: str) -> Status:
 
 
 def _optional_int(value: str | None) -> int | None:
+    """The number in ``value`` by the same rule as ``parse_int``, or None."""
+    if value is None:
+        return None
     try:
-        return int(value.strip()) if value is not None else None
-    except ValueError:
+        return parse_int(value, "number")
+    except MalformedReply:
         return None
 
 

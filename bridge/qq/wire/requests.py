@@ -7,9 +7,11 @@ import hashlib
 from ..codes import LOGIN_CONSTANT, VERSION, AckCode, Command, InfoLevel, Status
 from .fields import encode_pairs
 
-# The longest MG= we send, in bytes of UTF-8. The seeds give no limit; 700 bytes is what
-# QQ clients of the time allowed for one message (about 233 CJK characters) and is well
-# inside what every old client sent. Longer text is split (split_text).
+# The longest MG= we send, in bytes of UTF-8. The seeds give no limit. QQ of the time took
+# at most 700 bytes per message, counted in GBK (LumaQQ, a client of the binary protocol:
+# QQ_MAX_SEND_IM = 700, "QQ是最大700字节"); no character is shorter in UTF-8 than in GBK,
+# so 700 bytes of UTF-8 (about 233 CJK characters) always fit. Longer text is split
+# (split_text); see docs/protocol.md.
 MESSAGE_LIMIT = 700
 
 # TN values the seeds' clients send to get the full lists rather than bare counts.
