@@ -1,21 +1,88 @@
-"""The running bridge: config, store, appservice and QQ clients wired together.
+"""The running bridge: config, store, appservice and QQ transport wired together.
 
-(Being written by the lead; the signature below is the contract for the CLI and the demo.)
+Start-up order matters for "nothing lost": the store opens (and migrates) first, then the
+appservice starts taking transactions, then every user's journal is replayed and their QQ login
+resumed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+
+from mautrix.types import UserID
+
+from .appservice import BridgeAppService
+from .config import Config
+from .core import Bridge
+from .db import Database
+from .matrix import MatrixHandler
+from .qq.client import QQTransport
+from .qq.clock import Clock
+
+log = logging.getLogger("bridge.app")
 
 
 class BridgeApp:
     """``app = BridgeApp(config); await app.start(); ...; await app.stop()``."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
+        self.clock = clock
+        self.bridge: Bridge | None = None
+        self._az: BridgeAppService | None = None
+        self._db: Database | None = None
+        self._transport: QQTransport | None = None
 
     async def start(self) -> None:
-        raise NotImplementedError("the bridge core is not written yet")
+        config = self.config
+        self._db = db = await Database.open(config.database_url)
+        self._az = az = BridgeAppService(
+            server=config.homeserver_address,
+            domain=config.homeserver_domain,
+            as_token=config.as_token,
+            hs_token=config.hs_token,
+            bot_localpart=config.bot_username,
+            id=config.appservice_id,
+            state_store=db.state_store,
+            bridge_name="qq",
+            default_http_retry_count=4,
+        )
+        self._transport = QQTransport(
+            config.qq_server, timeout=float(config.qq_settings["request_timeout"])
+        )
+        self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
+        az.matrix_event_handler(MatrixHandler(bridge).handle_event)
+        await az.start(host=config.appservice_hostname, port=config.appservice_port)
+        await self._prepare_bot()
+        for user in await bridge.all_users():
+            await user.resume()
+        az.ready = True
+        log.info("Bridge started as %s", config.bot_mxid)
+
+    async def _prepare_bot(self) -> None:
+        assert self._az is not None
+        bot = self._az.intent
+        await bot.ensure_registered()
+        try:
+            await bot.set_displayname(self.config.bot_displayname)
+        except Exception:  # cosmetic; Synapse may rate-limit profile changes
+            log.warning("Could not set the bot's display name", exc_info=True)
+        try:
+            # Synapse backs off from an appservice that was down; a ping makes it retry the
+            # transactions it holds for us at once.
+            await self._az.ping_self()
+        except Exception:
+            log.warning("The homeserver did not answer the appservice ping", exc_info=True)
+        log.debug("Bot %s ready", UserID(self.config.bot_mxid))
 
     async def stop(self) -> None:
-        return None
+        if self.bridge:
+            for user in self.bridge.loaded_users():
+                await user.stop()
+        if self._az:
+            await self._az.stop()
+        if self._transport:
+            await self._transport.close()
+        if self._db:
+            await self._db.close()
+        log.info("Bridge stopped")

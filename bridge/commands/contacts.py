@@ -1,0 +1,120 @@
+"""Commands about QQ contacts: friends, online, info, add, accept, reject, remove, pm."""
+
+from __future__ import annotations
+
+from ..qq.codes import AckCode, AddResult, InfoLevel, Status
+from ..user import User
+from .registry import CommandContext, command
+
+STATUS_NAMES = {Status.ONLINE: "online", Status.BUSY: "busy"}
+MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for a huge one
+
+
+@command("friends", "List your QQ friends and who is online.")
+async def friends(ctx: CommandContext) -> None:
+    client = ctx.user.require_client()
+    friend_list, online = await client.friends(), await client.online()
+    online_by_uin = {friend.uin: friend for friend in online.friends}
+    if not friend_list.uins:
+        await ctx.reply("You have no QQ friends yet. Add one with `add <uin>`.")
+        return
+    lines = [f"Your QQ friends ({len(friend_list.uins)}):"]
+    for index, uin in enumerate(friend_list.uins):
+        friend = online_by_uin.get(uin)
+        if friend:
+            name, state = friend.nick, STATUS_NAMES.get(friend.status, "online")
+        else:
+            name, state = await _nick(ctx, uin, lookup=index < MAX_NAME_LOOKUPS), "offline"
+        lines.append(f"- {name} ({uin}): {state}")
+    ctx.user.friends = set(friend_list.uins)
+    await ctx.reply("\n".join(lines))
+
+
+async def _nick(ctx: CommandContext, uin: int, lookup: bool) -> str:
+    puppet = await ctx.bridge.puppet(uin)
+    if not puppet.row.nick and lookup:
+        profile = await ctx.user.require_client().info(uin, InfoLevel.BRIEF)
+        await puppet.update_profile(profile.nick, None)
+    return puppet.row.nick or "?"
+
+
+@command("online", "List your QQ friends who are online.")
+async def online(ctx: CommandContext) -> None:
+    online = await ctx.user.require_client().online()
+    if not online.friends:
+        await ctx.reply("None of your QQ friends is online.")
+        return
+    lines = [f"Online ({len(online.friends)}):"]
+    lines += [
+        f"- {f.nick} ({f.uin}): {STATUS_NAMES.get(f.status, 'online')}" for f in online.friends
+    ]
+    await ctx.reply("\n".join(lines))
+
+
+@command("info <uin>", "Show a QQ user's profile.")
+async def info(ctx: CommandContext) -> None:
+    profile = await ctx.user.require_client().info(ctx.uin_arg(0), InfoLevel.DETAILED)
+    await ctx.reply("\n".join(f"{label}: {value}" for label, value in profile.readable()))
+
+
+@command("add <uin> [reason]", "Add a QQ friend, with a request text if they must approve.")
+async def add(ctx: CommandContext) -> None:
+    client, uin = ctx.user.require_client(), ctx.uin_arg(0)
+    added = await client.add(uin)
+    if added.result is AddResult.ADDED:
+        ctx.user.friends.add(uin)
+        await ctx.reply(f"QQ {uin} is now your friend. Send `pm {uin}` to chat.")
+    elif added.result is AddResult.NEEDS_VERIFICATION:
+        await client.ack(uin, AckCode.REQUEST, ctx.text_after(1))
+        await ctx.reply(f"QQ {uin} must approve: your friend request was sent.")
+    else:
+        await ctx.reply(f"QQ {uin} does not accept friend requests.")
+
+
+@command("accept <uin>", "Accept a QQ friend request.")
+async def accept(ctx: CommandContext) -> None:
+    await answer_request(ctx.user, ctx.uin_arg(0), accept=True)
+
+
+@command("reject <uin> [reason]", "Refuse a QQ friend request.")
+async def reject(ctx: CommandContext) -> None:
+    await answer_request(ctx.user, ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
+
+
+async def answer_request(user: User, uin: int, accept: bool, reason: str = "") -> None:
+    """Shared by the commands and by joining or refusing a friend-request room."""
+    await user.require_client().ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
+    portal = await user.bridge.existing_portal(user, uin)
+    name = await user.name_of(uin)
+    if accept:
+        user.friends.add(uin)
+        if portal and portal.is_request:
+            await portal.became_friend()
+        await user.notify(f"You and {name} are now QQ friends.")
+    else:
+        if portal and portal.is_request:
+            await portal.forget()
+        await user.notify(f"You refused the friend request of {name}.")
+
+
+@command("remove <uin>", "Remove a QQ friend.")
+async def remove(ctx: CommandContext) -> None:
+    uin = ctx.uin_arg(0)
+    await ctx.user.require_client().remove(uin)
+    ctx.user.friends.discard(uin)
+    await ctx.reply(f"Removed QQ {uin} from your friends.")
+
+
+@command("pm <uin>", "Open a chat with a QQ user.")
+async def pm(ctx: CommandContext) -> None:
+    uin = ctx.uin_arg(0)
+    ctx.user.require_client()
+    await ctx.user.learn_profile(uin)
+    portal = await ctx.bridge.portal(ctx.user, uin)
+    existed = portal.room_id is not None
+    await portal.ensure_room()
+    name = await ctx.user.name_of(uin)
+    if existed:
+        await ctx.reply(f"You already have a chat with {name}.")
+    else:
+        await ctx.reply(f"Opened a chat with {name}: accept the invite to start.")

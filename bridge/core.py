@@ -1,0 +1,121 @@
+"""The bridge's shared state: who is who, and the one place each user, puppet and portal lives.
+
+Everything else asks the Bridge for a User, Puppet or Portal, so there is only ever one object
+per Matrix user, QQ contact and room, and their caches stay true.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from mautrix.appservice import AppService, IntentAPI
+from mautrix.types import RoomID, UserID
+
+from .config import Config
+from .db import Database, PortalRow, PuppetRow, UserRow
+from .portal import Portal
+from .puppet import Puppet
+from .qq.client import ClientSettings, QQTransport
+from .qq.clock import Clock, RealClock
+from .user import User
+
+log = logging.getLogger("bridge.core")
+
+
+class Bridge:
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        az: AppService,
+        transport: QQTransport,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.az = az
+        self.transport = transport
+        self.clock = clock or RealClock()
+        self._users: dict[str, User] = {}
+        self._puppets: dict[int, Puppet] = {}
+        self._portals: dict[tuple[str, int], Portal] = {}
+        self._lock = asyncio.Lock()
+        self.client_settings = client_settings(config)
+
+    @property
+    def bot(self) -> IntentAPI:
+        return self.az.intent
+
+    def is_bridge_ghost(self, mxid: str) -> bool:
+        """True for the bot and the puppets: events they send are our own echoes."""
+        return mxid == self.config.bot_mxid or self.config.uin_from_mxid(mxid) is not None
+
+    # --- users --------------------------------------------------------------------------
+
+    async def user(self, mxid: str) -> User:
+        async with self._lock:
+            user = self._users.get(mxid)
+            if user is None:
+                row = await self.db.get_user(mxid) or UserRow(mxid=mxid)
+                user = self._users[mxid] = User(self, row)
+            return user
+
+    async def user_by_uin(self, uin: int) -> User | None:
+        row = await self.db.get_user_by_uin(uin)
+        return await self.user(row.mxid) if row else None
+
+    async def all_users(self) -> list[User]:
+        return [await self.user(row.mxid) for row in await self.db.all_users()]
+
+    def loaded_users(self) -> list[User]:
+        return list(self._users.values())
+
+    # --- puppets ------------------------------------------------------------------------
+
+    async def puppet(self, uin: int) -> Puppet:
+        puppet = self._puppets.get(uin)
+        if puppet is None:
+            row = await self.db.get_puppet(uin) or PuppetRow(uin=uin)
+            puppet = self._puppets.setdefault(uin, Puppet(self, row))
+        return puppet
+
+    def puppet_intent(self, uin: int) -> IntentAPI:
+        return self.az.intent.user(UserID(self.config.puppet_mxid(uin)))
+
+    # --- portals ------------------------------------------------------------------------
+
+    async def portal(self, user: User, uin: int) -> Portal:
+        key = (user.mxid, uin)
+        portal = self._portals.get(key)
+        if portal is None:
+            row = await self.db.get_portal(user.mxid, uin) or PortalRow(owner=user.mxid, uin=uin)
+            portal = self._portals.setdefault(key, Portal(self, row, user, await self.puppet(uin)))
+        return portal
+
+    async def existing_portal(self, user: User, uin: int) -> Portal | None:
+        """The portal if a room was ever made for this pair; never creates one."""
+        if (user.mxid, uin) in self._portals or await self.db.get_portal(user.mxid, uin):
+            return await self.portal(user, uin)
+        return None
+
+    async def portal_by_room(self, room_id: RoomID) -> Portal | None:
+        row = await self.db.get_portal_by_room(room_id)
+        if row is None:
+            return None
+        return await self.portal(await self.user(row.owner), row.uin)
+
+    def forget_portal(self, portal: Portal) -> None:
+        self._portals.pop((portal.user.mxid, portal.uin), None)
+
+
+def client_settings(config: Config) -> ClientSettings:
+    """The QQ client's tunables from the ``qq`` section of the config."""
+    qq = config.qq_settings
+    return ClientSettings(
+        poll_interval=float(qq["poll_interval"]),
+        idle_poll_interval=float(qq["max_poll_interval"]),
+        send_interval=float(qq["send_interval"]),
+        penalty_wait=float(qq["penalty_wait"]),
+        max_penalties=int(qq["max_penalties"]),
+    )

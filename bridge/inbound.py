@@ -1,0 +1,128 @@
+"""QQ → Matrix: every event is journalled in SQL first, then delivered, then marked done.
+
+The Matrix transaction id of a delivery is derived from its journal row, so replaying the journal
+after a crash makes Synapse answer with the event it already has instead of a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from mautrix.types import EventID
+
+from .db import InboundRow
+from .qq.codes import Status
+from .qq.wire.replies import (
+    Event,
+    FriendRequest,
+    RequestAccepted,
+    RequestRejected,
+    StatusChange,
+    TextMessage,
+    UnknownEvent,
+)
+from .worker import Worker
+
+if TYPE_CHECKING:
+    from .user import User
+
+log = logging.getLogger("bridge.inbound")
+
+MESSAGE, STATUS, REQUEST, ACCEPTED, REJECTED, UNKNOWN = (
+    "message",
+    "status",
+    "request",
+    "accepted",
+    "rejected",
+    "unknown",
+)
+# A row that fails this many times in a row is handed to the user as a notice instead.
+MAX_ATTEMPTS = 5
+
+
+def journal_item(event: Event) -> tuple[int, str, str]:
+    """(uin, kind, text): what the journal keeps of one QQ event."""
+    match event:
+        case TextMessage(sender, text):
+            return sender, MESSAGE, text
+        case StatusChange(sender, status):
+            return sender, STATUS, str(int(status))
+        case FriendRequest(sender, text):
+            return sender, REQUEST, text
+        case RequestAccepted(sender, text):
+            return sender, ACCEPTED, text
+        case RequestRejected(sender, reason):
+            return sender, REJECTED, reason
+        case UnknownEvent(kind, sender, text):
+            return sender, UNKNOWN, f"{kind}:{text}"
+    raise TypeError(f"not a QQ event: {event!r}")
+
+
+class Inbound:
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.worker = Worker(f"inbound {user.mxid}", self._drain, user.bridge.clock)
+        self._failures: dict[int, int] = {}
+
+    async def record(self, events: list[Event]) -> None:
+        """Called by the QQ client with each polled batch, before it polls again."""
+        await self.user.bridge.db.add_inbound(self.user.mxid, [journal_item(e) for e in events])
+        self.worker.wake()
+
+    async def _drain(self) -> None:
+        db = self.user.bridge.db
+        for row in await db.pending_inbound(self.user.mxid):
+            try:
+                event_id = await self._deliver(row)
+            except Exception:
+                if self._count_failure(row) < MAX_ATTEMPTS:
+                    raise
+                log.exception("Giving up delivering journal row %d", row.id)
+                await self.user.notify(
+                    f"A QQ event from {row.uin} could not be bridged: {row.text}"
+                )
+                event_id = None
+            await db.finish_inbound(row.id, event_id)
+            self._failures.pop(row.id, None)
+
+    def _count_failure(self, row: InboundRow) -> int:
+        self._failures[row.id] = self._failures.get(row.id, 0) + 1
+        return self._failures[row.id]
+
+    async def _deliver(self, row: InboundRow) -> EventID | None:
+        bridge, user = self.user.bridge, self.user
+        txn_id = f"qq-in-{row.id}"
+        if row.kind == STATUS:
+            user.note_status(row.uin, Status(int(row.text)))
+            await (await bridge.puppet(row.uin)).set_status(Status(int(row.text)))
+            return None
+        if row.kind in (REJECTED, UNKNOWN):
+            return await user.notify(_notice_text(row, await user.name_of(row.uin)), txn_id)
+        await user.learn_profile(row.uin)
+        portal = await bridge.portal(user, row.uin)
+        if row.kind == MESSAGE:
+            return await portal.send(row.text, txn_id)
+        name = await user.name_of(row.uin)
+        if row.kind == ACCEPTED:
+            user.friends.add(row.uin)
+            await portal.became_friend()
+            return await portal.send(f"{name} accepted your friend request.", txn_id, notice=True)
+        # A friend request: its own room, unless a DM with this contact already exists.
+        if portal.room_id is None:
+            await portal.open_request_room(row.text)
+            hint = "Join this room to accept, or reject the invite to refuse."
+        elif portal.is_request:
+            hint = "Join this room to accept, or reject the invite to refuse."
+        else:
+            hint = f"Send `accept {row.uin}` or `reject {row.uin} [reason]` to the bridge bot."
+        text = f"{name} asks to be your QQ friend: {row.text}\n{hint}"
+        return await portal.send(text, txn_id, notice=True)
+
+
+def _notice_text(row: InboundRow, name: str) -> str:
+    if row.kind == REJECTED:
+        reason = f": {row.text}" if row.text else "."
+        return f"{name} refused your friend request{reason}"
+    kind, _, text = row.text.partition(":")
+    return f"QQ sent an event of unknown type {kind} from {name}: {text}"

@@ -1,0 +1,71 @@
+"""Matrix → QQ: the queue stored before Synapse's transaction is acknowledged, sent in order.
+
+Each row is sent with the QQ client's paced send queue; the outcome (sent, or failed with a
+reason shown in the room) is written back, so a restart resumes exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .db import NewOutbound, OutboundRow
+from .qq.client import SendFailed
+from .qq.wire import WireError
+from .worker import Worker
+
+if TYPE_CHECKING:
+    from .user import User
+
+log = logging.getLogger("bridge.outbound")
+
+SENT, FAILED = "sent", "failed"
+
+
+class Outbound:
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.worker = Worker(f"outbound {user.mxid}", self._drain, user.bridge.clock)
+
+    async def store(self, item: NewOutbound) -> None:
+        """Called inside the appservice transaction: once this returns, the text is safe."""
+        if await self.user.bridge.db.add_outbound([item]):
+            self.worker.wake()
+
+    async def cancel(self, event_id: str) -> bool:
+        """A redaction of a message not yet sent: drop it from the queue instead."""
+        for row in await self.user.bridge.db.pending_outbound(self.user.mxid):
+            if row.event_id == event_id:
+                await self.user.bridge.db.finish_outbound(row.id, FAILED, "redacted before sending")
+                return True
+        return False
+
+    async def _drain(self) -> None:
+        db = self.user.bridge.db
+        while rows := await db.pending_outbound(self.user.mxid):
+            for row in rows:
+                await self._send(row)
+
+    async def _send(self, row: OutboundRow) -> None:
+        user, db = self.user, self.user.bridge.db
+        client = await user.wait_for_client()
+        portal = await user.bridge.portal(user, row.uin)
+        if client is None:
+            await db.finish_outbound(row.id, FAILED, "not logged in")
+            await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
+            return
+        if row.uin not in user.friends and not portal.warned_not_friend:
+            portal.warned_not_friend = True
+            await portal.notice(
+                f"QQ {row.uin} is not your friend: QQ may not show them this message "
+                "until they have written to you or accepted you as a friend."
+            )
+        try:
+            await client.send_text(row.uin, row.text)
+        except (SendFailed, WireError) as error:
+            reason = getattr(error, "reason", None) or str(error)
+            log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
+            await db.finish_outbound(row.id, FAILED, reason)
+            await portal.notice(f"Not sent to QQ: {reason}")
+            return
+        await db.finish_outbound(row.id, SENT)

@@ -1,0 +1,148 @@
+"""The Matrix room of one (Matrix user, QQ contact) pair: a DM with the contact's puppet.
+
+A portal is also how a friend request arrives: the puppet invites the user to a room that holds
+the request text (kind "request"); joining it accepts the request and the room becomes the DM,
+rejecting the invite refuses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from mautrix.errors import MForbidden, MNotFound
+from mautrix.types import (
+    EventID,
+    EventType,
+    MessageType,
+    RoomCreatePreset,
+    RoomID,
+    TextMessageEventContent,
+)
+
+from .db import PortalRow
+from .puppet import Puppet
+
+if TYPE_CHECKING:
+    from .core import Bridge
+    from .user import User
+
+log = logging.getLogger("bridge.portal")
+
+DM = "dm"
+REQUEST = "request"
+
+
+class Portal:
+    def __init__(self, bridge: Bridge, row: PortalRow, user: User, puppet: Puppet) -> None:
+        self.bridge = bridge
+        self.row = row
+        self.user = user
+        self.puppet = puppet
+        self.warned_not_friend = False
+
+    @property
+    def uin(self) -> int:
+        return self.row.uin
+
+    @property
+    def room_id(self) -> RoomID | None:
+        return RoomID(self.row.room_id) if self.row.room_id else None
+
+    @property
+    def is_request(self) -> bool:
+        return self.row.kind == REQUEST
+
+    # --- rooms --------------------------------------------------------------------------
+
+    async def ensure_room(self) -> RoomID:
+        """The DM room, created (and the user invited) the first time it is needed."""
+        if self.room_id:
+            return self.room_id
+        await self.puppet.sync_to_matrix()
+        room_id = await self.puppet.intent.create_room(
+            preset=RoomCreatePreset.TRUSTED_PRIVATE,
+            is_direct=True,
+            invitees=[self.user.mxid],
+            initial_state=self._bridge_state(),
+        )
+        await self._save(room_id, DM)
+        log.info("Created portal %s for %s and QQ %d", room_id, self.user.mxid, self.uin)
+        return room_id
+
+    async def open_request_room(self, request_text: str) -> RoomID:
+        """An invite from the puppet into a new room holding the friend request."""
+        await self.puppet.sync_to_matrix()
+        room_id = await self.puppet.intent.create_room(
+            preset=RoomCreatePreset.TRUSTED_PRIVATE,
+            is_direct=True,
+            name=f"Friend request from {self.puppet.displayname}",
+            topic="Join to accept this QQ friend request; reject the invite to refuse it.",
+            invitees=[self.user.mxid],
+            initial_state=self._bridge_state(),
+        )
+        await self._save(room_id, REQUEST)
+        return room_id
+
+    async def became_friend(self) -> None:
+        """A request room turns into the ordinary DM once the request is accepted."""
+        if self.is_request and self.room_id:
+            await self.puppet.intent.set_room_name(self.room_id, "")
+            await self._save(self.room_id, DM)
+
+    async def forget(self) -> None:
+        """The user left or refused: the puppet leaves and the next message makes a new room."""
+        room_id = self.room_id
+        await self.bridge.db.delete_portal(self.user.mxid, self.uin)
+        self.bridge.forget_portal(self)
+        self.row.room_id = None
+        if room_id:
+            with contextlib.suppress(MForbidden, MNotFound):
+                await self.puppet.intent.leave_room(room_id)
+
+    async def _save(self, room_id: RoomID, kind: str) -> None:
+        self.row.room_id, self.row.kind = room_id, kind
+        await self.bridge.db.save_portal(self.row)
+
+    def _bridge_state(self) -> list[dict[str, Any]]:
+        """m.bridge (MSC2346) and its older name, so clients can show where the room leads."""
+        content = {
+            "bridgebot": self.bridge.config.bot_mxid,
+            "protocol": {"id": "qq", "displayname": "QQ"},
+            "channel": {"id": str(self.uin), "displayname": self.puppet.displayname},
+        }
+        state_key = f"qq://qq/{self.uin}"
+        return [
+            {"type": kind, "state_key": state_key, "content": content}
+            for kind in ("m.bridge", "uk.half-shot.bridge")
+        ]
+
+    # --- sending into Matrix --------------------------------------------------------------
+
+    async def send(self, text: str, txn_id: str, notice: bool = False) -> EventID:
+        """Send as the puppet; ``txn_id`` makes a replay after a crash a no-op on Synapse."""
+        msgtype = MessageType.NOTICE if notice else MessageType.TEXT
+        content = TextMessageEventContent(msgtype=msgtype, body=text)
+        room_id = await self.ensure_room()
+        try:
+            return await self.puppet.intent.send_message_event(
+                room_id, EventType.ROOM_MESSAGE, content, txn_id=txn_id
+            )
+        except MForbidden:
+            # The room is gone for us (the user left while we were away): start a new one.
+            log.warning("Portal %s refused a message; making a new room", room_id)
+            await self.forget()
+            room_id = await self.ensure_room()
+            return await self.puppet.intent.send_message_event(
+                room_id, EventType.ROOM_MESSAGE, content, txn_id=f"{txn_id}-new"
+            )
+
+    async def notice(self, text: str, txn_id: str | None = None) -> EventID | None:
+        """A notice from the bridge in this room, only if the room exists."""
+        if not self.room_id:
+            return None
+        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
+        return await self.puppet.intent.send_message_event(
+            self.room_id, EventType.ROOM_MESSAGE, content, txn_id=txn_id
+        )

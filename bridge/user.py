@@ -1,0 +1,237 @@
+"""A Matrix user of the bridge, and their QQ login.
+
+The user owns one QQClient while logged in. Only the md5 of the QQ password is ever kept (in
+memory and in the store), so a login resumes after a restart without the password itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from mautrix.types import EventID, EventType, MessageType, RoomID, TextMessageEventContent
+
+from .db import UserRow
+from .inbound import Inbound
+from .outbound import Outbound
+from .qq.client import ConnectionState, QQClient
+from .qq.codes import InfoLevel, Status
+from .qq.wire import LoginRefused, WireError
+from .qq.wire.replies import Event
+
+if TYPE_CHECKING:
+    from .core import Bridge
+
+log = logging.getLogger("bridge.user")
+
+LOGGED_IN, LOGGED_OUT, BAD_CREDENTIALS = "logged_in", "logged_out", "bad_credentials"
+RESUME_FIRST_RETRY, RESUME_LAST_RETRY = 2.0, 300.0
+
+
+class NotLoggedInError(Exception):
+    def __init__(self) -> None:
+        super().__init__("You are not logged in to QQ. Send `login <uin> <password>` first.")
+
+
+class User:
+    def __init__(self, bridge: Bridge, row: UserRow) -> None:
+        self.bridge = bridge
+        self.row = row
+        self.client: QQClient | None = None
+        self.friends: set[int] = set()
+        self.statuses: dict[int, Status] = {}
+        self.inbound = Inbound(self)
+        self.outbound = Outbound(self)
+        self._online = asyncio.Event()
+        self._lost_connection = False
+        self._resume_task: asyncio.Task[None] | None = None
+
+    @property
+    def mxid(self) -> str:
+        return self.row.mxid
+
+    @property
+    def uin(self) -> int | None:
+        return self.row.uin
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.row.uin is not None and bool(self.row.password_md5)
+
+    # --- the management room -----------------------------------------------------------
+
+    @property
+    def management_room(self) -> RoomID | None:
+        return RoomID(self.row.management_room) if self.row.management_room else None
+
+    async def set_management_room(self, room_id: RoomID) -> None:
+        self.row.management_room = room_id
+        await self.bridge.db.save_user(self.row)
+
+    async def notify(self, text: str, txn_id: str | None = None) -> EventID | None:
+        """A notice from the bot in the management room (if the user has one)."""
+        if not self.management_room:
+            log.info("No management room for %s; dropped notice: %s", self.mxid, text)
+            return None
+        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
+        return await self.bridge.bot.send_message_event(
+            self.management_room, EventType.ROOM_MESSAGE, content, txn_id=txn_id
+        )
+
+    # --- logging in and out ------------------------------------------------------------
+
+    async def login(self, uin: int, password_md5: str) -> None:
+        """Log in now; raises the codec's errors (LoginRefused, InvalidUin, NoReply…)."""
+        await self._drop_client()
+        client = self._make_client(uin, password_md5)
+        await client.login()
+        self.row.uin, self.row.password_md5, self.row.login_state = uin, password_md5, LOGGED_IN
+        await self.bridge.db.save_user(self.row)
+        await self._went_online(client)
+
+    async def resume(self) -> None:
+        """At start-up: log in again with the stored md5, retrying until QQ answers."""
+        if self.has_credentials and self.row.login_state == LOGGED_IN:
+            self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
+        self.inbound.worker.wake()
+        self.outbound.worker.wake()
+
+    async def _resume(self) -> None:
+        assert self.row.uin is not None and self.row.password_md5
+        delay = RESUME_FIRST_RETRY
+        while True:
+            client = self._make_client(self.row.uin, self.row.password_md5)
+            try:
+                await client.login()
+            except LoginRefused as refused:
+                await self._bad_credentials(refused.reason)
+                return
+            except (WireError, OSError) as error:
+                log.warning("Resuming %s failed (%s); retrying in %.0f s", self.mxid, error, delay)
+                await self.bridge.clock.sleep(delay)
+                delay = min(delay * 2, RESUME_LAST_RETRY)
+                continue
+            await self._went_online(client)
+            return
+
+    async def logout(self) -> None:
+        client = self.client
+        await self._drop_client(log_out=True)
+        if client is None and not self.has_credentials:
+            raise NotLoggedInError()
+        self.row.password_md5, self.row.login_state = None, LOGGED_OUT
+        await self.bridge.db.save_user(self.row)
+        self._wake_waiters()
+
+    async def stop(self) -> None:
+        """Bridge shutdown: stop polling but stay logged in, to resume after the restart."""
+        if self._resume_task:
+            self._resume_task.cancel()
+        if self.client:
+            await self.client.stop()
+        await self.inbound.worker.stop()
+        await self.outbound.worker.stop()
+
+    def require_client(self) -> QQClient:
+        if self.client is None or self.client.state is ConnectionState.LOGGED_OUT:
+            raise NotLoggedInError()
+        return self.client
+
+    async def wait_for_client(self) -> QQClient | None:
+        """The client once logged in; None when there is no login to wait for."""
+        while self.has_credentials and self.row.login_state == LOGGED_IN:
+            if self.client is not None and self._online.is_set():
+                return self.client
+            await self._online.wait()
+        return None
+
+    def _make_client(self, uin: int, password_md5: str) -> QQClient:
+        return QQClient(
+            self.bridge.transport,
+            uin,
+            password_md5,
+            settings=self.bridge.client_settings,
+            clock=self.bridge.clock,
+            on_events=self._on_events,
+            on_state=self._on_state,
+        )
+
+    async def _went_online(self, client: QQClient) -> None:
+        self.client = client
+        await client.start()
+        try:
+            self.friends = set((await client.friends()).uins)
+            for friend in (await client.online()).friends:
+                self.statuses[friend.uin] = friend.status
+                puppet = await self.bridge.puppet(friend.uin)
+                await puppet.update_profile(friend.nick, friend.face)
+                await puppet.set_status(friend.status)
+        except WireError as error:
+            log.warning("Could not read the friend list of %s: %s", self.mxid, error)
+        self._online.set()
+        self.inbound.worker.wake()
+        self.outbound.worker.wake()
+
+    async def _drop_client(self, log_out: bool = False) -> None:
+        client, self.client = self.client, None
+        self._online.clear()
+        self.friends.clear()
+        if client is not None:
+            if log_out:
+                await client.logout()
+            else:
+                await client.stop()
+
+    def _wake_waiters(self) -> None:
+        """Wake wait_for_client callers: there is no login to wait for any more."""
+        self._online.set()
+        self._online.clear()
+
+    async def _bad_credentials(self, reason: str) -> None:
+        self.row.login_state = BAD_CREDENTIALS
+        await self.bridge.db.save_user(self.row)
+        self._wake_waiters()
+        await self.notify(
+            f"QQ refused your stored login ({reason or 'no reason given'}). "
+            "Send `login <uin> <password>` to log in again."
+        )
+
+    # --- from the QQ client ------------------------------------------------------------
+
+    async def _on_events(self, events: list[Event]) -> None:
+        await self.inbound.record(events)
+
+    async def _on_state(self, state: ConnectionState, detail: str) -> None:
+        if state is ConnectionState.RECONNECTING and not self._lost_connection:
+            self._lost_connection = True
+            await self.notify(f"Lost the connection to the QQ server ({detail}); retrying.")
+        elif state is ConnectionState.ONLINE and self._lost_connection:
+            self._lost_connection = False
+            await self.notify("Reconnected to the QQ server.")
+        elif state is ConnectionState.BAD_CREDENTIALS:
+            await self._bad_credentials(detail)
+
+    # --- what the bridge knows of contacts ----------------------------------------------
+
+    def note_status(self, uin: int, status: Status) -> None:
+        self.statuses[uin] = status
+        self.friends.add(uin)  # only friends' status changes reach us
+
+    async def name_of(self, uin: int) -> str:
+        puppet = await self.bridge.puppet(uin)
+        return f"{puppet.row.nick} ({uin})" if puppet.row.nick else str(uin)
+
+    async def learn_profile(self, uin: int) -> None:
+        """Fetch a contact's nickname and face from QQ the first time we meet them."""
+        puppet = await self.bridge.puppet(uin)
+        if puppet.knows_profile or self.client is None:
+            await puppet.sync_to_matrix()
+            return
+        try:
+            profile = await self.client.info(uin, InfoLevel.NORMAL)
+        except WireError as error:
+            log.info("No profile for QQ %d: %s", uin, error)
+            await puppet.sync_to_matrix()
+            return
+        await puppet.update_profile(profile.nick, profile.face)

@@ -1,0 +1,117 @@
+"""The bridge core's pure pieces: the journal's view of QQ events, command arguments, avatars,
+and the worker that drains SQL queues."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from PIL import Image
+
+from bridge.avatar import SIZE, face_image_number, face_png
+from bridge.commands.registry import COMMANDS, CommandContext, UsageError
+from bridge.inbound import journal_item
+from bridge.qq.clock import FakeClock, settle
+from bridge.qq.codes import Status
+from bridge.qq.wire.replies import (
+    FriendRequest,
+    RequestAccepted,
+    RequestRejected,
+    StatusChange,
+    TextMessage,
+    UnknownEvent,
+)
+from bridge.worker import Worker
+
+
+@pytest.mark.parametrize(
+    ("event", "item"),
+    [
+        (TextMessage(10002, "a & b,\r\nc"), (10002, "message", "a & b,\r\nc")),
+        (StatusChange(10003, Status.BUSY), (10003, "status", "30")),
+        (FriendRequest(10004, "hi"), (10004, "request", "hi")),
+        (RequestAccepted(10005, ""), (10005, "accepted", "")),
+        (RequestRejected(10006, "no, thanks"), (10006, "rejected", "no, thanks")),
+        (UnknownEvent(7, 10007, "x:y"), (10007, "unknown", "7:x:y")),
+    ],
+)
+def test_journal_keeps_everything_of_an_event(event: object, item: tuple[int, str, str]) -> None:
+    assert journal_item(event) == item  # type: ignore[arg-type]
+
+
+def _context(rest: str) -> CommandContext:
+    return CommandContext(None, None, "!r:x", "$e", rest.split(), rest)  # type: ignore[arg-type]
+
+
+def test_text_after_keeps_inner_spaces() -> None:
+    ctx = _context("10001  my pass  word ")
+    assert ctx.uin_arg(0) == 10001
+    assert ctx.text_after(1) == "my pass  word"
+
+
+@pytest.mark.parametrize("rest", ["", "abc", "-5", "0"])
+def test_uin_arg_rejects_what_is_not_a_qq_number(rest: str) -> None:
+    with pytest.raises(UsageError):
+        _context(rest).uin_arg(0)
+
+
+def test_every_command_is_registered_with_help() -> None:
+    import bridge.commands  # noqa: F401  (registers)
+
+    expected = {"login", "logout", "ping", "status", "friends", "online", "info", "add"}
+    expected |= {"accept", "reject", "remove", "pm", "help"}
+    assert expected <= set(COMMANDS)
+    assert all(command.summary for command in COMMANDS.values())
+
+
+def test_face_pictures_are_stable_and_distinct() -> None:
+    assert face_image_number(270) == 91  # seed 000's example
+    first, again, other = face_png(270), face_png(270), face_png(3)
+    assert first == again and first != other
+    image = Image.open(io.BytesIO(first))
+    assert image.size == (SIZE, SIZE) and image.format == "PNG"
+
+
+async def test_worker_retries_failed_work_with_backoff_and_keeps_going() -> None:
+    clock = FakeClock()
+    calls: list[float] = []
+
+    async def drain() -> None:
+        calls.append(clock.now())
+        if len(calls) < 3:
+            raise RuntimeError("database away")
+
+    worker = Worker("test", drain, clock)
+    worker.wake()
+    await settle()
+    assert len(calls) == 1
+    await clock.advance(1.0)
+    assert len(calls) == 2
+    await clock.advance(1.9)
+    assert len(calls) == 2  # the second retry waits twice as long
+    await clock.advance(0.1)
+    assert len(calls) == 3
+    await asyncio.wait_for(worker.idle.wait(), 1)
+    await worker.stop()
+
+
+async def test_worker_drains_again_when_woken_during_a_drain() -> None:
+    clock = FakeClock()
+    started, release = asyncio.Event(), asyncio.Event()
+    drains = 0
+
+    async def drain() -> None:
+        nonlocal drains
+        drains += 1
+        started.set()
+        await release.wait()
+
+    worker = Worker("test", drain, clock)
+    worker.wake()
+    await started.wait()
+    worker.wake()  # new work arrived while the first drain was running
+    release.set()
+    await asyncio.wait_for(worker.idle.wait(), 1)
+    assert drains == 2
+    await worker.stop()

@@ -1,0 +1,109 @@
+"""Nothing lost, nothing twice: a bridge restart with messages in flight both ways, and health.
+
+These tests stop and start the session's bridge, so they run after the others (file order).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+
+from bridge.qq.simulator import Simulator
+
+from .fixtures import SIMULATOR_SETTINGS
+from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeerFactory
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_restart_with_messages_in_flight_both_ways(
+    logged_in: LoggedIn,
+    qq_peer: QQPeerFactory,
+    puppet: Callable[[int], str],
+    bridge_runner: BridgeRunner,
+) -> None:
+    session = await logged_in("restart", 30011)
+    peer = await qq_peer(30012)
+    await peer.client.send_text(30011, "before the restart")
+    room = await session.user.wait_for_invite(puppet(30012))
+    await session.user.join(room)
+    await session.user.wait_for_text(room, "before the restart")
+
+    await bridge_runner.stop()
+    # While the bridge is down: QQ keeps the peer's messages for the bridged account, and
+    # Synapse keeps the user's message in the appservice transaction it cannot deliver yet.
+    for index in range(3):
+        await peer.client.send_text(30011, f"while down {index}")
+    await session.user.send(room, "sent while the bridge was down")
+    await bridge_runner.start()
+
+    for index in range(3):
+        await session.user.wait_for_text(room, f"while down {index}", sender=puppet(30012))
+    assert await peer.texts_from(30011, 1, timeout=60) == ["sent while the bridge was down"]
+    # Nothing twice: replaying the journal and the queue made no duplicates.
+    texts = await session.user.texts(room, sender=puppet(30012))
+    assert texts == ["before the restart", "while down 0", "while down 1", "while down 2"]
+
+
+async def test_one_notice_when_qq_goes_away_and_one_when_back(
+    logged_in: LoggedIn, bridge_runner: BridgeRunner, bridge_config: object
+) -> None:
+    original = bridge_config["qq.server"]  # type: ignore[index]
+    accounts = list(E2E_ACCOUNTS.values())
+    own = Simulator(accounts=accounts, settings=SIMULATOR_SETTINGS)
+    await own.start()
+    port = own.port
+    await bridge_runner.stop()
+    bridge_config["qq.server"] = own.url  # type: ignore[index]
+    await bridge_runner.start()
+    try:
+        session = await logged_in("health", 30015)
+        mark = session.user.mark()
+        await own.stop()
+        await session.user.wait_for_text(session.room, "Lost the connection", after=mark)
+        own = Simulator(accounts=accounts, settings=SIMULATOR_SETTINGS)
+        await own.start(port=port)
+        await session.user.wait_for_text(session.room, "Reconnected", after=mark, timeout=90)
+        lost = [e for e in session.user.events[mark:] if "Lost the connection" in e.body]
+        assert len(lost) == 1
+        await session.command("ping", "online")
+    finally:
+        await bridge_runner.stop()
+        await own.stop()
+        bridge_config["qq.server"] = original  # type: ignore[index]
+        await bridge_runner.start()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("QQ_BRIDGE_TEST_POSTGRES"),
+    reason="QQ_BRIDGE_TEST_POSTGRES is not set: no PostgreSQL to run the bridge on",
+)
+async def test_chat_and_restart_on_postgresql(
+    logged_in: LoggedIn,
+    qq_peer: QQPeerFactory,
+    puppet: Callable[[int], str],
+    bridge_runner: BridgeRunner,
+    bridge_config: object,
+    postgres_url: str,
+) -> None:
+    original = bridge_config["appservice.database"]  # type: ignore[index]
+    await bridge_runner.stop()
+    await bridge_runner.start(database_url=postgres_url)
+    try:
+        session = await logged_in("postgres", 30016)
+        peer = await qq_peer(30017)
+        await peer.client.send_text(30016, "über PostgreSQL, 100%")
+        room = await session.user.wait_for_invite(puppet(30017))
+        await session.user.join(room)
+        await session.user.wait_for_text(room, "über PostgreSQL, 100%")
+        await bridge_runner.stop()
+        await peer.client.send_text(30016, "after restart")
+        await bridge_runner.start(database_url=postgres_url)
+        await session.user.wait_for_text(room, "after restart")
+        await session.user.send(room, "back to you")
+        assert await peer.texts_from(30016, 1) == ["back to you"]
+    finally:
+        await bridge_runner.stop()
+        await bridge_runner.start(database_url=original)
