@@ -56,6 +56,10 @@ async def test_pm_opens_a_portal_and_logout(logged_in: LoggedIn, puppet: object)
     assert "QQ may not show" in warning.body
     await session.command("logout", "Logged out of QQ")
     await session.command("ping", "not logged in")
+    mark = session.user.mark()
+    await session.user.send(room, "after logging out")
+    failed = await session.user.wait_for_text(room, "Not sent to QQ", after=mark)
+    assert "not logged in" in failed.body
 
 
 async def test_outsider_is_refused(new_user: UserFactory, bot: str, bridge_config: object) -> None:
