@@ -82,10 +82,15 @@ class User:
     # --- logging in and out ------------------------------------------------------------
 
     async def login(self, uin: int, password_md5: str) -> None:
-        """Log in now; raises the codec's errors (LoginRefused, InvalidUin, NoReply…)."""
-        await self._drop_client()
+        """Log in now; raises the codec's errors (LoginRefused, InvalidUin, NoReply…).
+
+        A failed login leaves the current one, if any, untouched.
+        """
         client = self._make_client(uin, password_md5)
         await client.login()
+        # Logging the old account out is only right if it is another one: the server keys
+        # sessions by (address, uin), so logging out the same uin would end the new session.
+        await self._drop_client(log_out=self.row.uin not in (None, uin))
         self.row.uin, self.row.password_md5, self.row.login_state = uin, password_md5, LOGGED_IN
         await self.bridge.db.save_user(self.row)
         await self._went_online(client)
@@ -174,6 +179,8 @@ class User:
         self.outbound.worker.wake()
 
     async def _drop_client(self, log_out: bool = False) -> None:
+        if self._resume_task:  # a resume still retrying would bring back the old login
+            self._resume_task.cancel()
         client, self.client = self.client, None
         self._online.clear()
         self.friends.clear()

@@ -33,7 +33,7 @@ def test_example_has_the_documented_defaults() -> None:
     assert config.qq_server == "http://127.0.0.1:8000"
     assert config.qq_settings == {
         "poll_interval": 1.0,
-        "max_poll_interval": 4.0,
+        "max_poll_interval": 2.0,
         "send_interval": 1.0,
         "penalty_wait": 20.0,
         "max_penalties": 5,

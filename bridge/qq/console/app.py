@@ -149,7 +149,10 @@ async def run(server: str, uin: int, password_md5: str, out: TextIO = sys.stdout
         with contextlib.suppress(TransportError, WireError):
             online = await client.online()
             console.nicks.update({friend.uin: friend.nick for friend in online.friends})
-        console.say(f"logged in as {uin} on {server}; /help lists the commands")
+        if client.state is ConnectionState.ONLINE:
+            console.say(f"logged in as {uin} on {server}; /help lists the commands")
+        else:  # start() keeps retrying an unreachable server in the background
+            console.say(f"cannot reach {server} yet; retrying (/quit to give up)")
         async with contextlib.aclosing(stdin_lines()) as lines:
             async for line in lines:
                 if not console.handle(line):
