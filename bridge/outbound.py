@@ -10,8 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from .db import NewOutbound, OutboundRow
-from .qq.client import SendFailed
-from .qq.wire import WireError
+from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
 
 if TYPE_CHECKING:
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.outbound")
 
 SENT, FAILED = "sent", "failed"
+SEND_FAILURES: tuple[type[Exception], ...] = (SendFailed, *QQ_FAILURES)
 
 
 class Outbound:
@@ -62,7 +62,7 @@ class Outbound:
             )
         try:
             await client.send_text(row.uin, row.text)
-        except (SendFailed, WireError) as error:
+        except SEND_FAILURES as error:
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
             await db.finish_outbound(row.id, FAILED, reason)

@@ -15,9 +15,9 @@ from mautrix.types import EventID, EventType, MessageType, RoomID, TextMessageEv
 from .db import UserRow
 from .inbound import Inbound
 from .outbound import Outbound
-from .qq.client import ConnectionState, QQClient
+from .qq.client import QQ_FAILURES, ConnectionState, QQClient
 from .qq.codes import InfoLevel, Status
-from .qq.wire import LoginRefused, WireError
+from .qq.wire import LoginRefused
 from .qq.wire.replies import Event
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class User:
             except LoginRefused as refused:
                 await self._bad_credentials(refused.reason)
                 return
-            except (WireError, OSError) as error:
+            except QQ_FAILURES as error:
                 log.warning("Resuming %s failed (%s); retrying in %.0f s", self.mxid, error, delay)
                 await self.bridge.clock.sleep(delay)
                 delay = min(delay * 2, RESUME_LAST_RETRY)
@@ -172,7 +172,7 @@ class User:
                 puppet = await self.bridge.puppet(friend.uin)
                 await puppet.update_profile(friend.nick, friend.face)
                 await puppet.set_status(friend.status)
-        except WireError as error:
+        except QQ_FAILURES as error:
             log.warning("Could not read the friend list of %s: %s", self.mxid, error)
         self._online.set()
         self.inbound.worker.wake()
@@ -237,7 +237,7 @@ class User:
             return
         try:
             profile = await self.client.info(uin, InfoLevel.NORMAL)
-        except WireError as error:
+        except QQ_FAILURES as error:
             log.info("No profile for QQ %d: %s", uin, error)
             await puppet.sync_to_matrix()
             return

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from mautrix.types import EventID, RoomID
 
+from ..qq.client import TransportError
 from ..qq.wire import Penalty, WireError
 from ..user import NotLoggedInError
 from . import account, contacts  # noqa: F401  (registers the commands)
@@ -47,6 +48,8 @@ async def handle_command(
         await ctx.reply("QQ says that was too fast (a penalty): wait 20 seconds and try again.")
     except WireError as error:
         await ctx.reply(f"QQ error: {error}")
+    except TransportError as error:
+        await ctx.reply(f"Could not reach the QQ server: {error}")
     except Exception:
         log.exception("Command %s of %s failed", found.name, user.mxid)
         await ctx.reply(f"Something went wrong running `{found.name}`; it is in the bridge's log.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from ..qq.client import ConnectionState
+from ..qq.client import QQ_FAILURES, ConnectionState
 from ..qq.codes import Status
-from ..qq.wire import InvalidUin, LoginRefused, NoReply, WireError
+from ..qq.wire import InvalidUin, LoginRefused, NoReply
 from ..qq.wire.requests import password_md5
 from .registry import CommandContext, UsageError, command
 
@@ -47,7 +47,7 @@ async def login(ctx: CommandContext) -> None:
         await ctx.reply(f"QQ says {uin} is not a valid QQ number.")
     except NoReply:
         await ctx.reply("The QQ server did not answer the login. Check the number and try again.")
-    except (WireError, OSError) as error:
+    except QQ_FAILURES as error:
         await ctx.reply(f"Could not reach the QQ server: {error}")
     else:
         await ctx.reply(f"Logged in to QQ as {uin}. Your friends' messages will appear as chats.")

@@ -5,10 +5,13 @@ These tests stop and start the session's bridge, so they run after the others (f
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bridge.qq.simulator import Simulator
 
@@ -47,33 +50,73 @@ async def test_restart_with_messages_in_flight_both_ways(
     assert texts == ["before the restart", "while down 0", "while down 1", "while down 2"]
 
 
-async def test_one_notice_when_qq_goes_away_and_one_when_back(
-    logged_in: LoggedIn, bridge_runner: BridgeRunner, bridge_config: object
-) -> None:
-    original = bridge_config["qq.server"]  # type: ignore[index]
-    accounts = list(E2E_ACCOUNTS.values())
-    own = Simulator(accounts=accounts, settings=SIMULATOR_SETTINGS)
-    await own.start()
-    port = own.port
+class OwnQQServer:
+    """A simulator of the test's own that it may stop and start again on the same port."""
+
+    def __init__(self) -> None:
+        self.simulator = Simulator(
+            accounts=list(E2E_ACCOUNTS.values()), settings=SIMULATOR_SETTINGS
+        )
+        self.port = 0
+
+    async def start(self) -> None:
+        self.simulator = Simulator(
+            accounts=list(E2E_ACCOUNTS.values()), settings=SIMULATOR_SETTINGS
+        )
+        await self.simulator.start(port=self.port)
+        self.port = self.simulator.port
+
+    async def stop(self) -> None:
+        await self.simulator.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def own_qq_server(
+    bridge_runner: BridgeRunner, bridge_config: Any
+) -> AsyncIterator[OwnQQServer]:
+    """The session's bridge, restarted to use a QQ server of this test's own."""
+    original = bridge_config["qq.server"]
+    server = OwnQQServer()
+    await server.start()
     await bridge_runner.stop()
-    bridge_config["qq.server"] = own.url  # type: ignore[index]
+    bridge_config["qq.server"] = server.simulator.url
     await bridge_runner.start()
-    try:
-        session = await logged_in("health", 30015)
-        mark = session.user.mark()
-        await own.stop()
-        await session.user.wait_for_text(session.room, "Lost the connection", after=mark)
-        own = Simulator(accounts=accounts, settings=SIMULATOR_SETTINGS)
-        await own.start(port=port)
-        await session.user.wait_for_text(session.room, "Reconnected", after=mark, timeout=90)
-        lost = [e for e in session.user.events[mark:] if "Lost the connection" in e.body]
-        assert len(lost) == 1
-        await session.command("ping", "online")
-    finally:
-        await bridge_runner.stop()
-        await own.stop()
-        bridge_config["qq.server"] = original  # type: ignore[index]
-        await bridge_runner.start()
+    yield server
+    await bridge_runner.stop()
+    await server.stop()
+    bridge_config["qq.server"] = original
+    await bridge_runner.start()
+
+
+async def test_one_notice_when_qq_goes_away_and_one_when_back(
+    logged_in: LoggedIn, own_qq_server: OwnQQServer
+) -> None:
+    session = await logged_in("health", 30015)
+    mark = session.user.mark()
+    await own_qq_server.stop()
+    await session.user.wait_for_text(session.room, "Lost the connection", after=mark)
+    await own_qq_server.start()
+    await session.user.wait_for_text(session.room, "Reconnected", after=mark, timeout=90)
+    lost = [e for e in session.user.events[mark:] if "Lost the connection" in e.body]
+    assert len(lost) == 1
+    await session.command("ping", "online")
+
+
+async def test_login_resumes_when_qq_is_down_at_start_up(
+    logged_in: LoggedIn, own_qq_server: OwnQQServer, bridge_runner: BridgeRunner
+) -> None:
+    session = await logged_in("resume", 30018)
+    await bridge_runner.stop()
+    await own_qq_server.stop()
+    await bridge_runner.start()  # the stored login cannot resume yet: QQ is away
+    await session.command("ping", "has not answered yet")
+    await own_qq_server.start()
+    for _ in range(60):
+        reply = await session.command("ping", "QQ")
+        if "30018: online" in reply.body:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("the login never resumed once QQ was back")
 
 
 @pytest.mark.skipif(

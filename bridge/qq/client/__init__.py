@@ -5,12 +5,13 @@ injected Clock, so pacing, penalties, back-off and keep-alive are testable witho
 """
 
 from .account import QQClient
-from .errors import SendFailed, TransportError
+from .errors import QQ_FAILURES, SendFailed, TransportError
 from .settings import ClientSettings
 from .state import ConnectionState
 from .transport import QQTransport, Transport, new_session
 
 __all__ = [
+    "QQ_FAILURES",
     "ClientSettings",
     "ConnectionState",
     "QQClient",

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from ..wire import WireError
+
 
 class TransportError(Exception):
     """The request never got an answer: connection refused, reset, timed out, bad HTTP."""
+
+
+# Everything a request to QQ can end in besides its result: the server's refusals and
+# malformed replies (WireError) and the network's failures (TransportError).
+QQ_FAILURES: tuple[type[Exception], ...] = (WireError, TransportError)
 
 
 class SendFailed(Exception):
