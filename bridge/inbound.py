@@ -94,7 +94,7 @@ class Inbound:
         bridge, user = self.user.bridge, self.user
         txn_id = f"qq-in-{row.id}"
         if row.kind == STATUS:
-            user.note_status(row.uin, Status(int(row.text)))
+            user.note_friend(row.uin)
             await (await bridge.puppet(row.uin)).set_status(Status(int(row.text)))
             return None
         if row.kind in (REJECTED, UNKNOWN):

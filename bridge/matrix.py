@@ -8,8 +8,8 @@ the background so a slow command never holds up the transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from typing import cast
+from collections.abc import Coroutine
+from typing import Any, cast
 
 from mautrix.types import (
     BaseMessageEventContent,
@@ -58,8 +58,8 @@ class MatrixHandler:
         elif isinstance(event, RedactionEvent):
             self._later(self._redaction(event))
 
-    def _later(self, work: Awaitable[None]) -> None:
-        background_task.create(work)  # type: ignore[arg-type]
+    def _later(self, work: Coroutine[Any, Any, object]) -> None:
+        background_task.create(work)
 
     # --- messages -----------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ class MatrixHandler:
 
     def _tell(self, portal: Portal, outgoing: Outgoing) -> None:
         if outgoing.notice:
-            self._later(_ignore_result(portal.notice(outgoing.notice)))
+            self._later(portal.notice(outgoing.notice))
 
     async def _owned_portal(self, room_id: RoomID, sender: UserID) -> Portal | None:
         portal = await self.bridge.portal_by_room(room_id)
@@ -181,10 +181,6 @@ class MatrixHandler:
                 await answer_request(portal.user, portal.uin, accept=False)
             else:
                 await portal.forget()
-
-
-async def _ignore_result(work: Awaitable[object]) -> None:
-    await work
 
 
 def _without_lone_surrogates(text: str) -> str:

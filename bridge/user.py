@@ -16,7 +16,7 @@ from .db import UserRow
 from .inbound import Inbound
 from .outbound import Outbound
 from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import InfoLevel, Status
+from .qq.codes import InfoLevel
 from .qq.wire import LoginRefused
 from .qq.wire.replies import Event
 
@@ -40,7 +40,6 @@ class User:
         self.row = row
         self.client: QQClient | None = None
         self.friends: set[int] = set()
-        self.statuses: dict[int, Status] = {}
         self.inbound = Inbound(self)
         self.outbound = Outbound(self)
         self._online = asyncio.Event()
@@ -168,7 +167,6 @@ class User:
         try:
             self.friends = set((await client.friends()).uins)
             for friend in (await client.online()).friends:
-                self.statuses[friend.uin] = friend.status
                 puppet = await self.bridge.puppet(friend.uin)
                 await puppet.update_profile(friend.nick, friend.face)
                 await puppet.set_status(friend.status)
@@ -221,9 +219,9 @@ class User:
 
     # --- what the bridge knows of contacts ----------------------------------------------
 
-    def note_status(self, uin: int, status: Status) -> None:
-        self.statuses[uin] = status
-        self.friends.add(uin)  # only friends' status changes reach us
+    def note_friend(self, uin: int) -> None:
+        """QQ told us something only friends hear (a status change)."""
+        self.friends.add(uin)
 
     async def name_of(self, uin: int) -> str:
         puppet = await self.bridge.puppet(uin)
