@@ -21,6 +21,9 @@ from .qq.clock import Clock
 
 log = logging.getLogger("bridge.app")
 
+# Finished journal rows are kept this long for inspection, then deleted at start-up.
+JOURNAL_RETENTION = 30 * 86400.0
+
 
 class BridgeApp:
     """``app = BridgeApp(config); await app.start(); ...; await app.stop()``."""
@@ -36,6 +39,8 @@ class BridgeApp:
     async def start(self) -> None:
         config = self.config
         self._db = db = await Database.open(config.database_url)
+        if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
+            log.info("Deleted %d finished journal rows older than 30 days", pruned)
         self._az = az = BridgeAppService(
             server=config.homeserver_address,
             domain=config.homeserver_domain,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, false, insert, select, update
+from sqlalchemy import CursorResult, delete, false, insert, select, true, update
 
 from .models import InboundModel, OutboundModel
 from .rows import OUTBOUND_STATES, InboundRow, NewOutbound, OutboundRow
@@ -100,6 +100,28 @@ class JournalQueries(StoreBase):
         if state not in OUTBOUND_STATES:
             raise ValueError(f"outbound state must be one of {OUTBOUND_STATES}, not {state!r}")
         await self._update_one(OutboundModel, row_id, {"state": state, "error": error})
+
+    # both
+
+    async def prune_finished(self, older_than: float) -> int:
+        """Delete finished rows of both journals older than ``older_than`` seconds; how many.
+
+        Safe once Synapse can no longer retry the transactions they came in (minutes to hours)
+        and their transaction ids cannot be reused: row ids are never given out twice.
+        """
+        cutoff = time.time() - older_than
+        async with self._sessions.begin() as session:
+            inbound = await session.execute(
+                delete(InboundModel).where(
+                    InboundModel.done == true(), InboundModel.received_at < cutoff
+                )
+            )
+            outbound = await session.execute(
+                delete(OutboundModel).where(
+                    OutboundModel.state != "pending", OutboundModel.created_at < cutoff
+                )
+            )
+        return sum(cast(CursorResult[Any], result).rowcount for result in (inbound, outbound))
 
     async def _update_one(
         self, model: type[InboundModel] | type[OutboundModel], row_id: int, values: dict[str, Any]

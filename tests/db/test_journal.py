@@ -225,3 +225,32 @@ async def test_sqlite_pending_queries_use_the_pending_indexes(users: Database) -
             plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
             details = " ".join(str(row[-1]) for row in plan)
             assert "ix_inbound_pending" in details or "ix_outbound_pending" in details, details
+
+
+async def test_prune_deletes_only_old_finished_rows(
+    users: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = 86400.0
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now - 40 * day)  # rows journalled 40 days ago
+    old_done, old_pending = await users.add_inbound(
+        ALICE, [(10, "message", "a"), (10, "message", "b")]
+    )
+    old_sent, old_waiting = await users.add_outbound(
+        [NewOutbound(ALICE, 10, "!r:x", "$old1", "c"), NewOutbound(ALICE, 10, "!r:x", "$old2", "d")]
+    )
+    monkeypatch.setattr(time, "time", lambda: now)
+    (recent_done,) = await users.add_inbound(ALICE, [(10, "message", "e")])
+    (recent_sent,) = await users.add_outbound([NewOutbound(ALICE, 10, "!r:x", "$new", "f")])
+    await users.finish_inbound(old_done.id, "$x")
+    await users.finish_inbound(recent_done.id, "$y")
+    await users.finish_outbound(old_sent.id, "sent")
+    await users.finish_outbound(recent_sent.id, "sent")
+
+    assert await users.prune_finished(older_than=30 * day) == 2
+    assert [row.id for row in await users.pending_inbound()] == [old_pending.id]
+    assert [row.id for row in await users.pending_outbound()] == [old_waiting.id]
+    assert await users.prune_finished(older_than=30 * day) == 0
+    # A new row never reuses a pruned id, so transaction ids derived from ids stay unique.
+    (newest,) = await users.add_inbound(ALICE, [(10, "message", "g")])
+    assert newest.id > recent_done.id
