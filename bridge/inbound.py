@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import aiohttp
+from mautrix.errors import MatrixConnectionError, MatrixRequestError
 from mautrix.types import EventID
 
 from .db import InboundRow
+from .db.text import storable
 from .qq.codes import Status
 from .qq.wire.replies import (
     Event,
@@ -41,6 +44,13 @@ MESSAGE, STATUS, REQUEST, ACCEPTED, REJECTED, UNKNOWN = (
 MAX_ATTEMPTS = 5
 
 
+def is_transient(error: BaseException) -> bool:
+    """A failure that goes away by itself: the homeserver or the network briefly away."""
+    if isinstance(error, MatrixRequestError):
+        return error.http_status >= 500 or error.http_status == 429 or error.http_status == 0
+    return isinstance(error, MatrixConnectionError | aiohttp.ClientError | TimeoutError | OSError)
+
+
 def journal_item(event: Event) -> tuple[int, str, str]:
     """(uin, kind, text): what the journal keeps of one QQ event."""
     match event:
@@ -67,7 +77,8 @@ class Inbound:
 
     async def record(self, events: list[Event]) -> None:
         """Called by the QQ client with each polled batch, before it polls again."""
-        await self.user.bridge.db.add_inbound(self.user.mxid, [journal_item(e) for e in events])
+        items = [(uin, kind, storable(text)) for uin, kind, text in map(journal_item, events)]
+        await self.user.bridge.db.add_inbound(self.user.mxid, items)
         self.worker.wake()
 
     async def _drain(self) -> None:
@@ -75,20 +86,30 @@ class Inbound:
         for row in await db.pending_inbound(self.user.mxid):
             try:
                 event_id = await self._deliver(row)
-            except Exception:
-                if self._count_failure(row) < MAX_ATTEMPTS:
+            except Exception as error:
+                # Synapse or the network away: retry (the worker backs off) for as long as it
+                # takes. Anything else is retried a few times, then handed over as a notice.
+                if is_transient(error) or self._count_failure(row) < MAX_ATTEMPTS:
                     raise
                 log.exception("Giving up delivering journal row %d", row.id)
-                await self.user.notify(
-                    f"A QQ event from {row.uin} could not be bridged: {row.text}"
-                )
-                event_id = None
+                event_id = await self._hand_over(row)
             await db.finish_inbound(row.id, event_id)
             self._failures.pop(row.id, None)
 
     def _count_failure(self, row: InboundRow) -> int:
         self._failures[row.id] = self._failures.get(row.id, 0) + 1
         return self._failures[row.id]
+
+    async def _hand_over(self, row: InboundRow) -> EventID | None:
+        """The last resort for a row that cannot be delivered: its text in the bot's room."""
+        try:
+            return await self.user.notify(
+                f"A QQ event from {row.uin} could not be bridged: {row.text}",
+                txn_id=f"qq-in-{row.id}-notice",
+            )
+        except Exception:  # the text stays in the journal; the queue must not stop here
+            log.exception("Could not even hand journal row %d over as a notice", row.id)
+            return None
 
     async def _deliver(self, row: InboundRow) -> EventID | None:
         bridge, user = self.user.bridge, self.user
@@ -110,7 +131,7 @@ class Inbound:
             return await portal.send(f"{name} accepted your friend request.", txn_id, notice=True)
         # A friend request: its own room, unless a DM with this contact already exists.
         if portal.room_id is None:
-            await portal.open_request_room(row.text)
+            await portal.open_request_room()
             hint = "Join this room to accept, or reject the invite to refuse."
         elif portal.is_request:
             hint = "Join this room to accept, or reject the invite to refuse."

@@ -22,6 +22,7 @@ from mautrix.types import (
     MessageEventContent,
     ReactionEvent,
     RedactionEvent,
+    RelationType,
     RoomID,
     StateEvent,
     UserID,
@@ -32,6 +33,7 @@ from .commands import handle_command
 from .commands.contacts import answer_request
 from .core import Bridge
 from .db import NewOutbound
+from .db.text import storable
 from .formatter import Outgoing, matrix_to_qq, reaction_to_qq, redaction_to_qq, sticker_to_qq
 from .portal import Portal
 
@@ -65,14 +67,26 @@ class MatrixHandler:
 
     async def _message(self, event: MessageEvent) -> None:
         portal = await self.bridge.portal_by_room(event.room_id)
-        if portal is not None:
-            if event.sender == portal.user.mxid:
-                await self._to_qq(portal, event)
+        if portal is None:
+            await self._command(event)
+        elif event.sender != portal.user.mxid:
             return
+        elif self.bridge.config.permission(event.sender) is None:
+            self._tell(portal, Outgoing(None, "Not sent to QQ: you may not use the bridge now."))
+        else:
+            await self._to_qq(portal, event)
+
+    async def _command(self, event: MessageEvent) -> None:
         user = await self.bridge.user(event.sender)
-        if user.management_room == event.room_id and event.type == EventType.ROOM_MESSAGE:
-            body = getattr(event.content, "body", "") or ""
-            self._later(handle_command(self.bridge, user, event.room_id, event.event_id, body))
+        if user.management_room != event.room_id or event.type != EventType.ROOM_MESSAGE:
+            return
+        # mautrix hands over an edit's new content; the original may hold a password too.
+        relation = getattr(event.content, "relates_to", None)
+        is_edit = relation is not None and relation.rel_type == RelationType.REPLACE
+        edited = relation.event_id if relation and is_edit else None
+        body = getattr(event.content, "body", "") or ""
+        command = handle_command(self.bridge, user, event.room_id, event.event_id, body, edited)
+        self._later(command)
 
     async def _to_qq(self, portal: Portal, event: MessageEvent) -> None:
         """In line: the text for QQ is stored before the transaction is acknowledged."""
@@ -85,7 +99,7 @@ class MatrixHandler:
                 fetch_event=lambda event_id: self._fetch(portal, event_id),
             )
         if outgoing.text:
-            text = _without_lone_surrogates(outgoing.text)
+            text = storable(outgoing.text)
             item = NewOutbound(portal.user.mxid, portal.uin, event.room_id, event.event_id, text)
             await portal.user.outbound.store(item)
         self._tell(portal, outgoing)
@@ -150,6 +164,11 @@ class MatrixHandler:
             await bot.send_notice(event.room_id, "Sorry, you are not allowed to use this bridge.")
             await bot.leave_room(event.room_id)
             return
+        if not isinstance(event.content, MemberStateEventContent) or not event.content.is_direct:
+            # A group room would let everyone in it read the bot's answers, logins included.
+            await bot.send_notice(event.room_id, "I only take commands in a direct chat with me.")
+            await bot.leave_room(event.room_id)
+            return
         user = await self.bridge.user(event.sender)
         await user.set_management_room(event.room_id)
         await bot.send_notice(
@@ -163,14 +182,13 @@ class MatrixHandler:
         intent = self.bridge.puppet_intent(uin)
         user = await self.bridge.user(event.sender)
         portal = await self.bridge.portal(user, uin)
-        if not user.has_credentials or portal.room_id:
+        allowed = self.bridge.config.permission(event.sender) is not None
+        if not (allowed and user.has_credentials) or not await portal.adopt_room(event.room_id):
             await intent.leave_room(event.room_id)
-            if portal.room_id:
+            if allowed and portal.room_id:
                 await portal.notice("This is your chat with this QQ contact.")
             return
         await intent.join_room_by_id(event.room_id)
-        portal.row.room_id = event.room_id
-        await self.bridge.db.save_portal(portal.row)
         await user.learn_profile(uin)
 
     async def _owner_membership(self, portal: Portal, membership: Membership) -> None:
@@ -181,8 +199,3 @@ class MatrixHandler:
                 await answer_request(portal.user, portal.uin, accept=False)
             else:
                 await portal.forget()
-
-
-def _without_lone_surrogates(text: str) -> str:
-    """JSON can carry a lone UTF-16 surrogate; UTF-8 cannot, so it becomes U+FFFD."""
-    return "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text)

@@ -26,6 +26,8 @@ class Outbound:
     def __init__(self, user: User) -> None:
         self.user = user
         self.worker = Worker(f"outbound {user.mxid}", self._drain, user.bridge.clock)
+        self._sending: str | None = None  # the Matrix event id being handed to QQ right now
+        self._cancelled: set[str] = set()
 
     async def store(self, item: NewOutbound) -> None:
         """Called inside the appservice transaction: once this returns, the text is safe."""
@@ -34,8 +36,12 @@ class Outbound:
 
     async def cancel(self, event_id: str) -> bool:
         """A redaction of a message not yet sent: drop it from the queue instead."""
+        if event_id == self._sending:
+            return False  # already in the QQ client's hands
         for row in await self.user.bridge.db.pending_outbound(self.user.mxid):
             if row.event_id == event_id:
+                # The worker may hold this row in a list it read earlier: tell it too.
+                self._cancelled.add(event_id)
                 await self.user.bridge.db.finish_outbound(row.id, FAILED, "redacted before sending")
                 return True
         return False
@@ -60,12 +66,20 @@ class Outbound:
                 f"QQ {row.uin} is not your friend: QQ may not show them this message "
                 "until they have written to you or accepted you as a friend."
             )
+        if row.event_id in self._cancelled:
+            self._cancelled.discard(row.event_id)
+            return
+        self._sending = row.event_id
         try:
             await client.send_text(row.uin, row.text)
         except SEND_FAILURES as error:
+            if client is not user.client:
+                return  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
             await db.finish_outbound(row.id, FAILED, reason)
             await portal.notice(f"Not sent to QQ: {reason}")
             return
+        finally:
+            self._sending = None
         await db.finish_outbound(row.id, SENT)

@@ -7,6 +7,7 @@ rejecting the invite refuses it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,9 @@ class Portal:
         self.user = user
         self.puppet = puppet
         self.warned_not_friend = False
+        # Creating a room takes a while; a message, `pm` and an invite at once must not make
+        # three rooms for one contact.
+        self._room_lock = asyncio.Lock()
 
     @property
     def uin(self) -> int:
@@ -58,32 +62,41 @@ class Portal:
 
     async def ensure_room(self) -> RoomID:
         """The DM room, created (and the user invited) the first time it is needed."""
-        if self.room_id:
-            return self.room_id
-        await self.puppet.sync_to_matrix()
-        room_id = await self.puppet.intent.create_room(
-            preset=RoomCreatePreset.TRUSTED_PRIVATE,
-            is_direct=True,
-            invitees=[self.user.mxid],
-            initial_state=self._bridge_state(),
-        )
-        await self._save(room_id, DM)
-        log.info("Created portal %s for %s and QQ %d", room_id, self.user.mxid, self.uin)
-        return room_id
+        return await self._room(DM)
 
-    async def open_request_room(self, request_text: str) -> RoomID:
-        """An invite from the puppet into a new room holding the friend request."""
-        await self.puppet.sync_to_matrix()
-        room_id = await self.puppet.intent.create_room(
-            preset=RoomCreatePreset.TRUSTED_PRIVATE,
-            is_direct=True,
-            name=f"Friend request from {self.puppet.displayname}",
-            topic="Join to accept this QQ friend request; reject the invite to refuse it.",
-            invitees=[self.user.mxid],
-            initial_state=self._bridge_state(),
-        )
-        await self._save(room_id, REQUEST)
-        return room_id
+    async def open_request_room(self) -> RoomID:
+        """An invite from the puppet into a new room for a friend request (unless one exists)."""
+        return await self._room(REQUEST)
+
+    async def adopt_room(self, room_id: RoomID) -> bool:
+        """The user made a DM with the puppet themselves: it becomes the portal, if none exists."""
+        async with self._room_lock:
+            if self.room_id:
+                return False
+            await self._save(room_id, DM)
+            return True
+
+    async def _room(self, kind: str) -> RoomID:
+        async with self._room_lock:
+            if self.room_id:
+                return self.room_id
+            await self.puppet.sync_to_matrix()
+            extra = {}
+            if kind == REQUEST:
+                extra = {
+                    "name": f"Friend request from {self.puppet.displayname}",
+                    "topic": "Join to accept this QQ friend request; reject the invite to refuse.",
+                }
+            room_id = await self.puppet.intent.create_room(
+                preset=RoomCreatePreset.TRUSTED_PRIVATE,
+                is_direct=True,
+                invitees=[self.user.mxid],
+                initial_state=self._bridge_state(),
+                **extra,
+            )
+            await self._save(room_id, kind)
+            log.info("Created %s portal %s for %s, QQ %d", kind, room_id, self.user.mxid, self.uin)
+            return room_id
 
     async def became_friend(self) -> None:
         """A request room turns into the ordinary DM once the request is accepted."""

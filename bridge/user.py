@@ -7,6 +7,7 @@ memory and in the store), so a login resumes after a restart without the passwor
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ class User:
         self._online = asyncio.Event()
         self._lost_connection = False
         self._resume_task: asyncio.Task[None] | None = None
+        self._login_lock = asyncio.Lock()
 
     @property
     def mxid(self) -> str:
@@ -80,62 +82,89 @@ class User:
 
     # --- logging in and out ------------------------------------------------------------
 
+    # Logins, resumes and logouts take turns (self._login_lock): two at once would leave a
+    # second client polling behind the user's back.
+
     async def login(self, uin: int, password_md5: str) -> None:
         """Log in now; raises the codec's errors (LoginRefused, InvalidUin, NoReply…).
 
         A failed login leaves the current one, if any, untouched.
         """
-        client = self._make_client(uin, password_md5)
-        await client.login()
-        # Logging the old account out is only right if it is another one: the server keys
-        # sessions by (address, uin), so logging out the same uin would end the new session.
-        await self._drop_client(log_out=self.row.uin not in (None, uin))
-        self.row.uin, self.row.password_md5, self.row.login_state = uin, password_md5, LOGGED_IN
-        await self.bridge.db.save_user(self.row)
-        await self._went_online(client)
+        async with self._login_lock:
+            client = self._make_client(uin, password_md5)
+            await client.login()
+            row = dataclasses.replace(
+                self.row, uin=uin, password_md5=password_md5, login_state=LOGGED_IN
+            )
+            try:
+                await self.bridge.db.save_user(row)
+            except Exception:
+                await client.logout()
+                raise
+            previous_uin, self.row = self.row.uin, row
+            # Logging the old account out is only right if it is another one: the server keys
+            # sessions by (address, uin), so logging out the same uin would end the new session.
+            await self._drop_client(log_out=previous_uin not in (None, uin))
+            await self._went_online(client)
 
     async def resume(self) -> None:
         """At start-up: log in again with the stored md5, retrying until QQ answers."""
-        if self.has_credentials and self.row.login_state == LOGGED_IN:
+        if self.bridge.config.permission(self.mxid) is None:
+            log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
+        elif self.has_credentials and self.row.login_state == LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
         self.inbound.worker.wake()
         self.outbound.worker.wake()
 
     async def _resume(self) -> None:
-        assert self.row.uin is not None and self.row.password_md5
         delay = RESUME_FIRST_RETRY
         while True:
-            client = self._make_client(self.row.uin, self.row.password_md5)
-            try:
-                await client.login()
-            except LoginRefused as refused:
-                await self._bad_credentials(refused.reason)
-                return
-            except QQ_FAILURES as error:
-                log.warning("Resuming %s failed (%s); retrying in %.0f s", self.mxid, error, delay)
-                await self.bridge.clock.sleep(delay)
-                delay = min(delay * 2, RESUME_LAST_RETRY)
-                continue
-            await self._went_online(client)
-            return
+            async with self._login_lock:
+                if self.client is not None or not self.has_credentials:
+                    return  # a login command got there first, or the user logged out
+                assert self.row.uin is not None and self.row.password_md5
+                client = self._make_client(self.row.uin, self.row.password_md5)
+                try:
+                    await client.login()
+                except LoginRefused as refused:
+                    await self._bad_credentials(refused.reason)
+                    return
+                except QQ_FAILURES as error:
+                    log.warning("Resuming %s failed (%s); retrying", self.mxid, error)
+                else:
+                    await self._went_online(client)
+                    return
+            await self.bridge.clock.sleep(delay)
+            delay = min(delay * 2, RESUME_LAST_RETRY)
 
     async def logout(self) -> None:
-        client = self.client
-        await self._drop_client(log_out=True)
-        if client is None and not self.has_credentials:
-            raise NotLoggedInError()
-        self.row.password_md5, self.row.login_state = None, LOGGED_OUT
-        await self.bridge.db.save_user(self.row)
-        self._wake_waiters()
+        """Log out and forget the login, releasing the QQ number for anyone to log in to."""
+        async with self._login_lock:
+            if self.client is None and not self.has_credentials:
+                raise NotLoggedInError()
+            await self._drop_client(log_out=True)
+            self.row.uin, self.row.password_md5, self.row.login_state = None, None, LOGGED_OUT
+            await self.bridge.db.save_user(self.row)
+            self._wake_waiters()
+
+    async def release_uin(self) -> None:
+        """Another Matrix user logs in to the QQ number this (logged-out) user last had."""
+        async with self._login_lock:
+            self.row.uin, self.row.password_md5, self.row.login_state = None, None, LOGGED_OUT
+            await self.bridge.db.save_user(self.row)
 
     async def stop(self) -> None:
-        """Bridge shutdown: stop polling but stay logged in, to resume after the restart."""
+        """Bridge shutdown: stop polling but stay logged in, to resume after the restart.
+
+        The workers stop first, so a message being sent is cancelled (and stays pending for
+        the restart) rather than failed by the client's shutdown.
+        """
         if self._resume_task:
             self._resume_task.cancel()
-        if self.client:
-            await self.client.stop()
         await self.inbound.worker.stop()
         await self.outbound.worker.stop()
+        if self.client:
+            await self.client.stop()
 
     def require_client(self) -> QQClient:
         if self.client is None or self.client.state is ConnectionState.LOGGED_OUT:
@@ -165,23 +194,27 @@ class User:
         self.client = client
         await client.start()
         try:
-            self.friends = set((await client.friends()).uins)
-            for friend in (await client.online()).friends:
-                puppet = await self.bridge.puppet(friend.uin)
-                await puppet.update_profile(friend.nick, friend.face)
-                await puppet.set_status(friend.status)
-        except QQ_FAILURES as error:
-            log.warning("Could not read the friend list of %s: %s", self.mxid, error)
+            await self._read_friends(client)
+        except Exception:  # best effort: the login itself worked, and messages must flow
+            log.warning("Could not read the friend list of %s", self.mxid, exc_info=True)
         self._online.set()
         self.inbound.worker.wake()
         self.outbound.worker.wake()
 
+    async def _read_friends(self, client: QQClient) -> None:
+        self.friends = set((await client.friends()).uins)
+        for friend in (await client.online()).friends:
+            puppet = await self.bridge.puppet(friend.uin)
+            await puppet.update_profile(friend.nick, friend.face)
+            await puppet.set_status(friend.status)
+
     async def _drop_client(self, log_out: bool = False) -> None:
-        if self._resume_task:  # a resume still retrying would bring back the old login
-            self._resume_task.cancel()
+        if self._resume_task and self._resume_task is not asyncio.current_task():
+            self._resume_task.cancel()  # a resume still retrying would bring back the old login
         client, self.client = self.client, None
         self._online.clear()
         self.friends.clear()
+        self._lost_connection = False
         if client is not None:
             if log_out:
                 await client.logout()

@@ -28,10 +28,16 @@ async def help_command(ctx: CommandContext) -> None:
 
 
 async def handle_command(
-    bridge: Bridge, user: User, room_id: RoomID, event_id: EventID, body: str
+    bridge: Bridge,
+    user: User,
+    room_id: RoomID,
+    event_id: EventID,
+    body: str,
+    edited: EventID | None = None,
 ) -> None:
+    """Run one line typed in the management room; ``edited``: the event this one edits."""
     name, _, rest = body.strip().partition(" ")
-    ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest)
+    ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest, edited)
     if bridge.config.permission(user.mxid) is None:
         await ctx.reply("Sorry, you are not allowed to use this bridge.")
         return

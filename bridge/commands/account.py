@@ -35,9 +35,11 @@ async def login(ctx: CommandContext) -> None:
     if not password:
         raise UsageError("Usage: login <uin> <password>")
     owner = await ctx.bridge.user_by_uin(uin)
-    if owner is not None and owner.mxid != ctx.user.mxid and owner.has_credentials:
-        await ctx.reply(f"QQ {uin} is already bridged for another Matrix user.")
-        return
+    if owner is not None and owner.mxid != ctx.user.mxid:
+        if owner.has_credentials:
+            await ctx.reply(f"QQ {uin} is already bridged for another Matrix user.")
+            return
+        await owner.release_uin()  # its last user logged out, or QQ refused them since
     await ctx.reply(f"Logging in to QQ as {uin}…")
     try:
         await ctx.user.login(uin, password_md5(password))
@@ -54,11 +56,13 @@ async def login(ctx: CommandContext) -> None:
 
 
 async def _hide_password(ctx: CommandContext) -> None:
-    try:
-        await ctx.bridge.bot.redact(ctx.room_id, ctx.event_id, reason="It contained a password")
-    except Exception:
-        log.warning("Could not redact a login message in %s", ctx.room_id)
-        await ctx.reply("I could not remove your message: please delete it, it holds a password.")
+    # An edited login (say, a typo fixed) holds the password in the original event too.
+    for event_id in filter(None, (ctx.event_id, ctx.edited)):
+        try:
+            await ctx.bridge.bot.redact(ctx.room_id, event_id, reason="It contained a password")
+        except Exception:
+            log.warning("Could not redact a login message in %s", ctx.room_id)
+            await ctx.reply("I could not remove your message: please delete it (a password).")
 
 
 @command("logout", "Log out of QQ and forget the stored login.")

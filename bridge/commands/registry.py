@@ -25,6 +25,7 @@ class CommandContext:
     event_id: EventID
     args: list[str]  # the words after the command name
     rest: str  # the text after the command name, spaces kept
+    edited: EventID | None = None  # when the command is an edit: the event it replaces
 
     async def reply(self, text: str) -> None:
         await self.bridge.bot.send_notice(self.room_id, text)

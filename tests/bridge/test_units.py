@@ -115,3 +115,9 @@ async def test_worker_drains_again_when_woken_during_a_drain() -> None:
     await asyncio.wait_for(worker.idle.wait(), 1)
     assert drains == 2
     await worker.stop()
+
+
+def test_storable_text_replaces_only_what_no_database_can_hold() -> None:
+    from bridge.db.text import storable
+
+    assert storable("a\x00b\ud800c 中文 😀 \r\n") == "a\ufffdb\ufffdc 中文 😀 \r\n"

@@ -9,7 +9,14 @@ import itertools
 
 import pytest
 
-from bridge.qq.client import ClientSettings, ConnectionState, QQClient, TransportError
+from bridge.qq.client import (
+    ClientSettings,
+    ConnectionState,
+    QQClient,
+    SendFailed,
+    SessionDropped,
+    TransportError,
+)
 from bridge.qq.clock import FakeClock, settle
 from bridge.qq.codes import MessageType, Status
 from bridge.qq.wire import InvalidUin, LoginRefused, NotLoggedIn, requests
@@ -122,16 +129,55 @@ async def test_a_lapsed_session_is_logged_in_again_and_the_command_retried_once(
     assert client.state is ConnectionState.ONLINE
 
 
+def _forget_every_session(server: ScriptedServer) -> None:
+    """The server forgets us before every request: a fresh login never holds."""
+    server.logged_in = False
+    server.on_request = lambda seen: setattr(server, "logged_in", False)
+
+
 async def test_a_second_res_20_right_after_a_fresh_login_is_raised_not_looped(
     server: ScriptedServer, clock: FakeClock, recorded: Recorded
 ) -> None:
     client = client_for(server, clock, recorded)
     await client.login()
-    server.logged_in = False
-    server.on_request = lambda seen: setattr(server, "logged_in", False)  # never sticks
-    with pytest.raises(NotLoggedIn):
+    _forget_every_session(server)
+    with pytest.raises(SessionDropped) as dropped:
         await client.friends()
+    assert isinstance(dropped.value, TransportError)  # so callers back off
     assert server.commands() == ["Login", "List", "Login", "List"]
+    assert client.state is ConnectionState.RECONNECTING
+    assert recorded.states[-1] == (
+        ConnectionState.RECONNECTING,
+        "the QQ server drops our session right after login",
+    )
+
+
+async def test_a_server_that_keeps_dropping_the_session_gets_logins_spaced_by_back_off(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, backoff_max=8.0)
+    await client.start()
+    _forget_every_session(server)  # before the poll loop's first GetMsgEx
+    await run_on(clock, clock.sleep(60.0), step=0.5)
+    relogins = [seen.at - 1000.0 for seen in server.seen if seen.command == "Login"][1:]
+    # One login per back-off, not one per poll: 0, then 1, 2, 4, 8, 8, ... seconds apart.
+    assert relogins == [0.0, 1.0, 3.0, 7.0, 15.0, 23.0, 31.0, 39.0, 47.0, 55.0]
+    # The user is told once, and not told "online" at each login the server forgets.
+    assert recorded.state_names() == [
+        ConnectionState.LOGGING_IN,
+        ConnectionState.ONLINE,
+        ConnectionState.LOGGING_IN,
+        ConnectionState.ONLINE,
+        ConnectionState.RECONNECTING,
+    ]
+
+    server.on_request = None  # the next login holds
+    await run_on(clock, _until(lambda: _is_online(client)), step=0.5)
+    assert recorded.states[-1] == (ConnectionState.ONLINE, "the QQ server answers again")
+    logins = server.commands().count("Login")
+    await run_on(clock, clock.sleep(60.0), step=0.5)
+    assert server.commands().count("Login") == logins
+    await client.stop()
 
 
 async def test_concurrent_commands_that_find_the_session_gone_log_in_only_once(
@@ -251,6 +297,53 @@ async def test_status_changes_are_queued_and_paced(
         if seen.command == "Change_Stat"
     ]
     assert stats == [(0.0, "30"), (3.0, "10"), (6.0, "30")]
+
+
+async def test_a_re_login_sets_the_remembered_status_again(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded)
+    await client.login()
+    # Compared as tuples: an `is` here would narrow the property's type for mypy.
+    assert (client.status, client.state) == (Status.ONLINE, ConnectionState.ONLINE)
+    await run_on(clock, client.set_status(Status.INVISIBLE))
+    assert client.status is Status.INVISIBLE
+    server.logged_in = False  # the new session will start ONLINE
+    await client.friends()
+    assert server.commands()[-3:] == ["Login", "Change_Stat", "List"]
+    assert server.seen[-2].fields["ST"] == str(int(Status.INVISIBLE))
+    assert client.status is Status.INVISIBLE
+
+
+async def test_a_status_that_cannot_be_set_again_is_logged_not_raised(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded)
+    await client.login()
+    await run_on(clock, client.set_status(Status.BUSY))
+    server.logged_in = False
+    server.penalties["Change_Stat"] = 1
+    assert (await client.friends()).uins == [10002, 10003]
+    assert server.commands()[-3:] == ["Login", "Change_Stat", "List"]
+    assert client.state is ConnectionState.ONLINE
+    assert client.status is Status.BUSY  # still what the user wants
+
+
+async def test_a_failed_status_change_is_not_remembered_and_a_login_means_online(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, max_penalties=0)
+    await client.login()
+    await run_on(clock, client.set_status(Status.BUSY))
+    server.penalties["Change_Stat"] = 1
+    with pytest.raises(SendFailed):
+        await run_on(clock, client.set_status(Status.INVISIBLE))
+    assert client.status is Status.BUSY
+    await client.login()  # a new session, ONLINE on the server: nothing to restore
+    assert (client.status, client.state) == (Status.ONLINE, ConnectionState.ONLINE)
+    server.logged_in = False
+    await client.friends()
+    assert "Change_Stat" not in server.commands()[-3:]
 
 
 async def test_polls_hand_each_batch_over_and_speed_up_while_active(

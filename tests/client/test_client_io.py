@@ -252,6 +252,26 @@ async def test_a_lapsed_session_is_logged_in_again_by_itself(
     ]
 
 
+async def test_an_invisible_user_stays_invisible_across_a_re_login(
+    account: AccountFactory, fake_clock: FakeClock, simulator: Simulator
+) -> None:
+    alice, bob = account(10001), account(10002)
+    await alice.client.login()
+    await drive(fake_clock, alice.client.set_status(Status.INVISIBLE))
+    await fake_clock.advance(301.0)  # not polling: the server forgets the session
+    simulator.sweep()
+    assert not simulator.state.is_online(10001)
+    await bob.client.login()  # a friend who will hear what alice's re-login shows
+    assert (await alice.client.friends()).uins == [10002, 10003]  # logs in again
+    assert simulator.state.is_online(10001)
+    assert alice.client.status is Status.INVISIBLE
+    assert 10001 not in [friend.uin for friend in (await bob.client.online()).friends]
+    # The simulator announces the new session ONLINE at its Login, before our Change_Stat
+    # can follow; what a friend is left with is the restored status, seen as OFFLINE.
+    heard = [event for event in await bob.client.fetch_events() if isinstance(event, StatusChange)]
+    assert heard and heard[-1] == StatusChange(10001, Status.OFFLINE)
+
+
 async def test_a_polling_client_keeps_its_session_for_an_hour(
     account: AccountFactory, fake_clock: FakeClock, simulator: Simulator
 ) -> None:

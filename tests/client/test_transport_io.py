@@ -78,7 +78,7 @@ async def test_concurrent_requests_on_one_shared_session_each_get_their_own_repl
         await session.close()
 
 
-async def test_each_request_says_plain_text_utf8_and_closes_its_connection(
+async def test_each_request_says_it_is_form_encoded_and_closes_its_connection(
     simulator: Simulator, transport: QQTransport
 ) -> None:
     heads: list[bytes] = []
@@ -108,7 +108,7 @@ async def test_each_request_says_plain_text_utf8_and_closes_its_connection(
     for head in heads:
         lines = head.decode().lower().split("\r\n")
         assert lines[0].startswith("post ")
-        assert "content-type: text/plain; charset=utf-8" in lines
+        assert "content-type: application/x-www-form-urlencoded" in lines
         assert "connection: close" in lines
     await eventually(lambda: simulator.http.open_connections == 0, "connections closed")
 

@@ -5,7 +5,7 @@ injected Clock, so pacing, penalties, back-off and keep-alive are testable witho
 """
 
 from .account import QQClient
-from .errors import QQ_FAILURES, SendFailed, TransportError
+from .errors import QQ_FAILURES, SendFailed, SessionDropped, TransportError
 from .settings import ClientSettings
 from .state import ConnectionState
 from .transport import QQTransport, Transport, new_session
@@ -17,6 +17,7 @@ __all__ = [
     "QQClient",
     "QQTransport",
     "SendFailed",
+    "SessionDropped",
     "Transport",
     "TransportError",
     "new_session",

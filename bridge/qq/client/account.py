@@ -30,7 +30,7 @@ from ..wire.replies import (
     decode_query_stat,
     parse_envelope,
 )
-from .errors import TransportError
+from .errors import SessionDropped, TransportError
 from .poller import EventHandler, Poller
 from .schedule import PollSchedule
 from .sender import SendQueue, Step
@@ -47,6 +47,9 @@ Build = Callable[[int], bytes]  # a request body, given its SEQ
 ASSUMED_SESSION = LoginOk(heartbeat=60, lapse=300)
 
 _MD5 = re.compile(r"[0-9a-fA-F]{32}")
+
+# Why we are RECONNECTING when a fresh re-login does not hold (see _request).
+SESSION_DROPPED = "the QQ server drops our session right after login"
 
 
 def _no_result(reply: Reply) -> None:
@@ -78,6 +81,7 @@ class QQClient:
         self._logins = 0  # how many logins succeeded; tells a re-login it is already done
         self._wants_session = False  # login() was asked for and logout() was not
         self._session = ASSUMED_SESSION
+        self._status = Status.ONLINE  # the last set_status that succeeded: a re-login restores it
         self._last_contact = self._clock.now()
         self._schedule = PollSchedule(self.settings, self.max_silence())
         self._sender = SendQueue(self._clock, self.settings, on_sent=self._note_activity)
@@ -106,6 +110,12 @@ class QQClient:
         return self._session
 
     @property
+    def status(self) -> Status:
+        """The status last set with ``set_status`` (ONLINE after ``login``); a re-login
+        restores it, since the server starts every session ONLINE."""
+        return self._status
+
+    @property
     def pending_sends(self) -> int:
         return len(self._sender)
 
@@ -118,7 +128,9 @@ class QQClient:
         """Log in (again). LoginRefused/InvalidUin leave the state BAD_CREDENTIALS."""
         self._wants_session = True
         async with self._login_lock:
-            return await self._login_locked()
+            session = await self._login_locked()
+        self._status = Status.ONLINE  # the server starts a new session ONLINE
+        return session
 
     async def start(self) -> None:
         """Log in unless online, then poll. Network trouble at login is not an error here:
@@ -178,8 +190,12 @@ class QQClient:
         """Queued with the messages and paced on its own (the server penalises frequent
         changes); raises SendFailed when it gives up."""
         build = self._build(requests.change_stat, status=status)
-        step = functools.partial(self._request, Command.CHANGE_STAT, build, _no_result)
-        await self._sender.submit(f"status {status.name}", [step], self._sender.statuses)
+
+        async def change() -> None:
+            await self._request(Command.CHANGE_STAT, build, _no_result)
+            self._status = status  # what a re-login restores
+
+        await self._sender.submit(f"status {status.name}", [change], self._sender.statuses)
 
     async def send_text(self, target: int, text: str) -> None:
         """Queued; returns once QQ accepted every piece, raises SendFailed on giving up."""
@@ -214,15 +230,21 @@ class QQClient:
         self, command: Command, build: Build, decoder: Callable[[Reply], T], retried: bool = False
     ) -> T:
         """Every command's path: RES=20 means the session lapsed, so log in again (once,
-        however many requests noticed) and retry the command once."""
+        however many requests noticed) and retry the command once. RES=20 again after that
+        raises SessionDropped, so callers back off instead of logging in once per request."""
         logins_before = self._logins
         body = await self._post(build(next(self._seq)))
         try:
             result = decoder(parse_envelope(command, body))
         except NotLoggedIn:
-            await self._reached_server()
-            if retried or not self._wants_session:
+            # The server answered, but an answer that we are not logged in does not make us
+            # ONLINE again: only a command that gets through does (_reached_server).
+            self._last_contact = self._clock.now()
+            if not self._wants_session:
                 raise
+            if retried:
+                await self._state.set(ConnectionState.RECONNECTING, SESSION_DROPPED)
+                raise SessionDropped(SESSION_DROPPED) from None
             await self._relogin(logins_before)
             return await self._request(command, build, decoder, retried=True)
         await self._reached_server()
@@ -246,11 +268,32 @@ class QQClient:
             if self._logins != logins_before:
                 return  # another request logged in again meanwhile
             log.info("QQ %d: session lapsed; logging in again", self.uin)
-            await self._login_locked()
+            # While RECONNECTING the user hears "online" only once a command gets through:
+            # a server that forgets each new session must not flap the state every back-off.
+            await self._login_locked(announce=self.state is not ConnectionState.RECONNECTING)
+            await self._restore_status()
 
-    async def _login_locked(self) -> LoginOk:
+    async def _restore_status(self) -> None:
+        """Set the remembered status again: the new session started ONLINE, which would make
+        an invisible or busy user visible. Sent directly, as _request would log in again on
+        RES=20; a failure is only logged (the user is logged in, just in the wrong status)."""
+        if self._status is Status.ONLINE:
+            return
+        body = requests.change_stat(self.uin, next(self._seq), status=self._status)
+        try:
+            parse_envelope(Command.CHANGE_STAT, await self._post(body))
+        except (TransportError, WireError) as error:
+            log.warning("QQ %d: could not set %s again: %s", self.uin, self._status.name, error)
+            return
+        self._last_contact = self._clock.now()
+        # The server penalises frequent changes: a queued set_status waits its pace after this.
+        self._sender.statuses.mark()
+
+    async def _login_locked(self, announce: bool = True) -> LoginOk:
+        """Log in; ``announce`` False leaves the state alone unless the login fails."""
         previous = self.state
-        await self._state.set(ConnectionState.LOGGING_IN)
+        if announce:
+            await self._state.set(ConnectionState.LOGGING_IN)
         try:
             body = await self._transport.post(requests.login(self.uin, next(self._seq), self._md5))
             session = decode_login(parse_envelope(Command.LOGIN, body))
@@ -267,7 +310,8 @@ class QQClient:
         self._schedule.limit = self.max_silence()
         self._logins += 1
         self._last_contact = self._clock.now()
-        await self._state.set(ConnectionState.ONLINE)
+        if announce:
+            await self._state.set(ConnectionState.ONLINE)
         return session
 
     def _note_activity(self) -> None:

@@ -1,4 +1,5 @@
-"""The two failures the client adds to the codec's: the network, and a send it gave up on."""
+"""The failures the client adds to the codec's: the network, a session the server will not
+keep, and a send it gave up on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from ..wire import WireError
 
 class TransportError(Exception):
     """The request never got an answer: connection refused, reset, timed out, bad HTTP."""
+
+
+class SessionDropped(TransportError):
+    """The server said RES=20 (not logged in) again right after a fresh re-login.
+
+    A TransportError because it is handled like one: the poll loop and the send queue wait
+    with their back-off before trying (and so logging in) again, instead of logging in once
+    per request while the server keeps forgetting us.
+    """
 
 
 # Everything a request to QQ can end in besides its result: the server's refusals and

@@ -139,7 +139,7 @@ class SendQueue:
                 await clock.sleep(backoff.next_delay())
             except (LoginRefused, InvalidUin):
                 raise
-            except WireError as error:  # RES=20 after a fresh login, an unknown RES, garbage
+            except WireError as error:  # an unknown RES, garbage
                 raise SendFailed(f"the QQ server refused {job.what}: {error}") from None
 
     def _fail_all(self, reason: str) -> None:

@@ -15,7 +15,10 @@ import aiohttp
 from ..wire import NoReply
 from .errors import TransportError
 
-HEADERS = {"Content-Type": "text/plain; charset=UTF-8", "Connection": "close"}
+# The body is a form: every name and value percent-encoded as UTF-8 (requests.py), which is
+# what this type means and what the seeds' percent-encoding clients (003's PHP class,
+# 001/003's Indy) send. The server reads text/plain just as well (docs/protocol.md).
+HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
 
 
 class Transport(Protocol):
