@@ -15,8 +15,8 @@ import pytest_asyncio
 
 from bridge.qq.simulator import Simulator
 
-from .fixtures import SIMULATOR_SETTINGS
-from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeerFactory
+from .fixtures import PEER_SETTINGS, SIMULATOR_SETTINGS
+from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeer, QQPeerFactory
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -117,6 +117,27 @@ async def test_login_resumes_when_qq_is_down_at_start_up(
             return
         await asyncio.sleep(0.5)
     raise AssertionError("the login never resumed once QQ was back")
+
+
+async def test_redacting_a_message_still_queued_cancels_it(
+    logged_in: LoggedIn, own_qq_server: OwnQQServer
+) -> None:
+    session = await logged_in("redact", 30050)
+    peer = await QQPeer(own_qq_server.simulator.url, E2E_ACCOUNTS[30051], PEER_SETTINGS).start()
+    try:
+        room = await session.open_portal(30051)
+        mark = session.user.mark()
+        await own_qq_server.stop()
+        await session.user.wait_for_text(session.room, "Lost the connection", after=mark)
+        await session.user.send(room, "keep me")
+        doomed = await session.user.send(room, "redact me")
+        await session.user.send(room, "and me too")
+        await session.user.client.redact(room, doomed)
+        await asyncio.sleep(1)  # the redaction reaches the bridge while QQ is still away
+        await own_qq_server.start()
+        assert await peer.texts_from(30050, 2, timeout=60) == ["keep me", "and me too"]
+    finally:
+        await peer.stop()
 
 
 @pytest.mark.skipif(
