@@ -37,7 +37,7 @@ def test_example_has_the_documented_defaults() -> None:
         "send_interval": 1.0,
         "penalty_wait": 20.0,
         "max_penalties": 5,
-        "request_timeout": 10.0,
+        "request_timeout": 35.0,
     }
     assert isinstance(config.qq_settings["max_penalties"], int)
     assert config.username_template == "qq_{uin}"
@@ -201,7 +201,10 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
     ):
         assert kept in text
     # ...and the new keys come with the example's comments, in the example's order.
-    assert "  # Seconds before an unanswered request to the QQ server counts as failed.\n" in text
+    assert (
+        "  # Seconds before an unanswered request to the QQ server counts as failed. Over 30,"
+        in text
+    )
     assert text.index("poll_interval: 1.0") < text.index("# I like it slow")
     assert text.index("send_interval: 3.0") < text.index("penalty_wait: 20.0")
     # A section the user owns whole is not refilled with the example's entries.

@@ -57,7 +57,7 @@ class Res(IntEnum):
     """``RES=``: the outcome of a request."""
 
     OK = 0
-    PENALTY = 3  # too fast or too often: the server refuses for a while (20 s, seeds 000/004)
+    PENALTY = 3  # too fast or too often: the server refuses for a while (20 s, seed 004)
     INVALID_UIN = 5  # Login with an impossible number, such as 100
     NOT_LOGGED_IN = 20  # no session for this (IP, UIN), or it lapsed
 

@@ -20,8 +20,9 @@ class ClientSettings:
     # never let silence last longer than this fraction of min(HI, LI/3).
     session_safety: float = 0.5
 
-    # Sending. The seeds' robots waited 1 s between messages; the server's penalty (RES=3)
-    # lasts 20 s. Status changes are penalised when too frequent, so they get their own pace.
+    # Sending. The seeds give no safe interval; 1 s between messages is our choice. The
+    # server's penalty (RES=3) lasts 20 s (seed 004). Status changes are penalised when too
+    # frequent, so they get their own pace.
     send_interval: float = 1.0
     status_interval: float = 2.0
     penalty_wait: float = 20.0

@@ -218,7 +218,8 @@ class Reply:
 
 
 def parse_envelope(expected: Command, body: bytes) -> Reply:
-    """Check VER, CMD (any case) and RES; raise on a stated refusal."""
+    """Check CMD (any case) and RES; raise on a stated refusal. VER is not checked: the
+    server answers 1.1 to 1.1 and nothing at all to any other version."""
     if not body.strip():
         raise NoReply()
     pairs = parse_reply_pairs(body)
