@@ -180,15 +180,22 @@ class User:
         return None
 
     def _make_client(self, uin: int, password_md5: str) -> QQClient:
-        return QQClient(
+        async def on_state(state: ConnectionState, detail: str) -> None:
+            # Only the client in use speaks for the user: a login attempt that fails (a typo in
+            # the password) must not mark the working login as refused.
+            if client is self.client:
+                await self._on_state(state, detail)
+
+        client = QQClient(
             self.bridge.transport,
             uin,
             password_md5,
             settings=self.bridge.client_settings,
             clock=self.bridge.clock,
             on_events=self._on_events,
-            on_state=self._on_state,
+            on_state=on_state,
         )
+        return client
 
     async def _went_online(self, client: QQClient) -> None:
         self.client = client

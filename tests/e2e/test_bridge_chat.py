@@ -38,10 +38,19 @@ async def test_wrong_password_and_commands_before_login(new_user: UserFactory, b
         await user.wait_for_text(room, "not logged in", sender=bot, after=mark)
     await user.send(room, "login 30021 wrong-password")
     await user.wait_for_text(room, "QQ refused the login", sender=bot)
+    assert not [e for e in user.events if "stored login" in e.body]
     await user.send(room, "login 100 whatever")
     await user.wait_for_text(room, "not a valid QQ number", sender=bot)
     await user.send(room, "frobnicate")
     await user.wait_for_text(room, "Unknown command `frobnicate`", sender=bot)
+
+
+async def test_a_mistyped_login_keeps_the_working_one(logged_in: LoggedIn) -> None:
+    session = await logged_in("typo", 30019)
+    await session.command("login 30019 not-the-password", "QQ refused the login")
+    reply = await session.command("ping", "QQ 30019")
+    assert "online" in reply.body
+    assert not [e for e in session.user.events if "stored login" in e.body]
 
 
 async def test_qq_message_opens_a_dm_and_text_is_exact(
