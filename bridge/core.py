@@ -114,6 +114,8 @@ def client_settings(config: Config) -> ClientSettings:
     qq = config.qq_settings
     return ClientSettings(
         poll_interval=float(qq["poll_interval"]),
+        # While a chat is active the client polls faster than poll_interval, never slower.
+        active_poll_interval=float(qq["poll_interval"]) / 2,
         idle_poll_interval=float(qq["max_poll_interval"]),
         send_interval=float(qq["send_interval"]),
         penalty_wait=float(qq["penalty_wait"]),
