@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mautrix.api import HTTPAPI, Method
 from mautrix.appservice import AppServiceAPI, IntentAPI
 from mautrix.errors import MNotFound
 from mautrix.types import EventType, Membership, PowerLevelStateEventContent, RoomID, UserID
+from mautrix.util.logging import TraceLogger
 
 from bridge.db import Database, SQLStateStore
 
@@ -87,7 +88,8 @@ async def appservice(database: Database) -> AsyncIterator[AppServiceAPI]:
         base_url="http://homeserver.invalid",
         bot_mxid=BOT,
         token="as_token",
-        log=logging.getLogger("test.appservice"),
+        # Importing mautrix makes TraceLogger the logger class; getLogger is typed as Logger.
+        log=cast(TraceLogger, logging.getLogger("test.appservice")),
         state_store=database.state_store,
     )
     yield api

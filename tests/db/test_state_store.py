@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from mautrix.appservice.state_store import ASStateStore
 from mautrix.types import (
+    JSON,
+    ContentURI,
     EncryptionAlgorithm,
     EventType,
     Member,
@@ -58,11 +62,11 @@ async def test_member_profiles_and_membership(store: SQLStateStore) -> None:
         ROOM,
         ALICE,
         MemberStateEventContent(
-            membership=Membership.JOIN, displayname="Alice", avatar_url="mxc://hs/alice"
+            membership=Membership.JOIN, displayname="Alice", avatar_url=ContentURI("mxc://hs/alice")
         ),
     )
     assert await store.get_member(ROOM, ALICE) == Member(
-        membership=Membership.JOIN, displayname="Alice", avatar_url="mxc://hs/alice"
+        membership=Membership.JOIN, displayname="Alice", avatar_url=ContentURI("mxc://hs/alice")
     )
     assert await store.is_joined(ROOM, ALICE)
     assert not await store.is_joined(OTHER_ROOM, ALICE)
@@ -70,7 +74,7 @@ async def test_member_profiles_and_membership(store: SQLStateStore) -> None:
     # A membership change keeps the profile, as the memory store does.
     await store.set_membership(ROOM, ALICE, Membership.LEAVE)
     assert await store.get_member(ROOM, ALICE) == Member(
-        membership=Membership.LEAVE, displayname="Alice", avatar_url="mxc://hs/alice"
+        membership=Membership.LEAVE, displayname="Alice", avatar_url=ContentURI("mxc://hs/alice")
     )
     await store.set_member(ROOM, ALICE, Member(membership=Membership.JOIN))
     assert await store.get_member(ROOM, ALICE) == Member(membership=Membership.JOIN)
@@ -192,7 +196,8 @@ async def test_create_event(store: SQLStateStore) -> None:
         "origin_server_ts": 1,
         "content": {"room_version": "12"},
     }
-    await store.set_create(StateEvent.deserialize(create))
+    # mautrix's JSON is a NewType over a union: plain dict literals never match it.
+    await store.set_create(StateEvent.deserialize(cast(JSON, create)))
     assert await store.has_create_cached(ROOM)
     stored = await store.get_create(ROOM)
     assert stored is not None
@@ -230,20 +235,24 @@ async def test_encryption_info(store: SQLStateStore) -> None:
 
 async def test_update_state_routes_events(store: SQLStateStore) -> None:
     member_event = StateEvent.deserialize(
-        {
-            "type": "m.room.member",
-            "room_id": ROOM,
-            "event_id": "$join",
-            "sender": ALICE,
-            "state_key": ALICE,
-            "origin_server_ts": 2,
-            "content": {"membership": "join", "displayname": "Alice"},
-        }
+        cast(
+            JSON,
+            {
+                "type": "m.room.member",
+                "room_id": ROOM,
+                "event_id": "$join",
+                "sender": ALICE,
+                "state_key": ALICE,
+                "origin_server_ts": 2,
+                "content": {"membership": "join", "displayname": "Alice"},
+            },
+        ),
     )
     await store.update_state(member_event)
     assert await store.get_member(ROOM, ALICE) == Member(
         membership=Membership.JOIN, displayname="Alice"
     )
+    assert member_event.unsigned is not None  # Optional in the type; deserialize always sets it
     assert member_event.unsigned["mautrix_prev_membership"] is None
 
 

@@ -75,7 +75,7 @@ class QQPeer:
         await self.client.logout()
         await self.transport.close()
 
-    async def wait_for(self, predicate: Any, timeout: float = TIMEOUT) -> Event:
+    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = TIMEOUT) -> Event:
         def find() -> Event | None:
             return next((e for e in self.events if predicate(e)), None)
 

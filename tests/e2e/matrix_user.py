@@ -11,7 +11,15 @@ from typing import Any
 
 from mautrix.api import HTTPAPI
 from mautrix.client import ClientAPI
-from mautrix.types import EventType, PaginationDirection, RoomCreatePreset, RoomID, UserID
+from mautrix.types import (
+    EventID,
+    EventType,
+    Obj,
+    PaginationDirection,
+    RoomCreatePreset,
+    RoomID,
+    UserID,
+)
 
 from bridge.demo.synapse import SynapseServer
 
@@ -175,19 +183,22 @@ class MatrixUser:
             preset=RoomCreatePreset.TRUSTED_PRIVATE, is_direct=True, invitees=[UserID(other)]
         )
 
-    async def send(self, room_id: RoomID, text: str) -> str:
-        return str(await self.client.send_text(room_id, text))
+    async def send(self, room_id: RoomID, text: str) -> EventID:
+        return await self.client.send_text(room_id, text)
 
-    async def send_content(self, room_id: RoomID, content: dict[str, Any]) -> str:
-        event_id = await self.client.send_message_event(room_id, EventType.ROOM_MESSAGE, content)
-        return str(event_id)
+    async def send_content(self, room_id: RoomID, content: dict[str, Any]) -> EventID:
+        # Obj carries the raw content as given and serializes back to the same JSON.
+        return await self.client.send_message_event(
+            room_id, EventType.ROOM_MESSAGE, Obj.deserialize(content)
+        )
 
     async def texts(self, room_id: RoomID, sender: str | None = None) -> list[str]:
         """Every m.room.message body in the room, oldest first (from history, not sync)."""
         page = await self.client.get_messages(room_id, PaginationDirection.BACKWARD, limit=500)
         bodies = [
             str(getattr(event.content, "body", ""))
-            for event in reversed(page.events)
+            # PaginatedMessages is a keyword-form functional NamedTuple; mypy sees no fields on it.
+            for event in reversed(page.events)  # type: ignore[attr-defined]
             if event.type == EventType.ROOM_MESSAGE and (sender is None or event.sender == sender)
         ]
         return bodies

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from mautrix.types import UserID
 
 from bridge.qq.codes import Status
 from bridge.qq.wire.replies import StatusChange
@@ -54,7 +57,7 @@ async def test_a_mistyped_login_keeps_the_working_one(logged_in: LoggedIn) -> No
 
 
 async def test_qq_message_opens_a_dm_and_text_is_exact(
-    logged_in: LoggedIn, qq_peer: QQPeerFactory, puppet: str
+    logged_in: LoggedIn, qq_peer: QQPeerFactory, puppet: Callable[[int], str]
 ) -> None:
     session = await logged_in("chat", 30001)
     peer = await qq_peer(30002)
@@ -63,7 +66,7 @@ async def test_qq_message_opens_a_dm_and_text_is_exact(
     await session.user.join(room)
     event = await session.user.wait_for_text(room, "第二行", sender=puppet(30002))
     assert event.body == TRICKY
-    profile = await session.user.client.get_profile(puppet(30002))
+    profile = await session.user.client.get_profile(UserID(puppet(30002)))
     assert profile.displayname == f"{E2E_ACCOUNTS[30002].nick} (QQ)"
     assert profile.avatar_url and str(profile.avatar_url).startswith("mxc://")
 
@@ -73,7 +76,7 @@ async def test_qq_message_opens_a_dm_and_text_is_exact(
 
 
 async def test_long_matrix_message_is_split_in_order(
-    logged_in: LoggedIn, qq_peer: QQPeerFactory, puppet: str
+    logged_in: LoggedIn, qq_peer: QQPeerFactory, puppet: Callable[[int], str]
 ) -> None:
     session = await logged_in("long", 30022)
     peer = await qq_peer(30023)
@@ -86,7 +89,7 @@ async def test_long_matrix_message_is_split_in_order(
 
 
 async def test_status_becomes_presence_and_back(
-    logged_in: LoggedIn, qq_peer: QQPeerFactory, puppet: str
+    logged_in: LoggedIn, qq_peer: QQPeerFactory, puppet: Callable[[int], str]
 ) -> None:
     session = await logged_in("presence", 30024)
     peer = await qq_peer(30025)
@@ -95,7 +98,7 @@ async def test_status_becomes_presence_and_back(
 
     async def presence_is(state: str) -> None:
         for _ in range(100):
-            presence = await session.user.client.get_presence(puppet(30025))
+            presence = await session.user.client.get_presence(UserID(puppet(30025)))
             if presence.presence.value == state:
                 return
             await session.user.wait_briefly()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from mautrix.types import UserID
 
 from bridge.qq.simulator import Simulator
 
@@ -84,5 +85,5 @@ async def test_an_edited_login_redacts_the_original_too(new_user: UserFactory, b
 
 async def test_the_bot_refuses_a_group_room(new_user: UserFactory, bot: str) -> None:
     user = await new_user("group")
-    room = await user.client.create_room(invitees=[bot])  # not a direct chat
+    room = await user.client.create_room(invitees=[UserID(bot)])  # not a direct chat
     await user.wait_for_text(room, "only take commands in a direct chat", sender=bot)
