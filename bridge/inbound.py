@@ -130,10 +130,8 @@ class Inbound:
             await portal.became_friend()
             return await portal.send(f"{name} accepted your friend request.", txn_id, notice=True)
         # A friend request: its own room, unless a DM with this contact already exists.
-        if portal.room_id is None:
-            await portal.open_request_room()
-            hint = "Join this room to accept, or reject the invite to refuse."
-        elif portal.is_request:
+        if portal.room_id is None or portal.is_request:
+            await portal.open_request_room()  # kept if a replay finds it made already
             hint = "Join this room to accept, or reject the invite to refuse."
         else:
             hint = f"Send `accept {row.uin}` or `reject {row.uin} [reason]` to the bridge bot."
