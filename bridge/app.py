@@ -41,6 +41,8 @@ class BridgeApp:
         self._db = db = await Database.open(config.database_url)
         if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
             log.info("Deleted %d finished journal rows older than 30 days", pruned)
+        if pruned := await db.prune_matrix_events(older_than=JOURNAL_RETENTION):
+            log.info("Forgot %d handled Matrix events older than 30 days", pruned)
         self._az = az = BridgeAppService(
             server=config.homeserver_address,
             domain=config.homeserver_domain,
@@ -50,13 +52,20 @@ class BridgeApp:
             id=config.appservice_id,
             state_store=db.state_store,
             bridge_name="qq",
-            default_http_retry_count=4,
+            # mautrix sleeps 4 s before its one retry of a request the homeserver did not
+            # answer. More would hold a queue in mautrix's sleep for up to a minute after the
+            # homeserver is back; the queues retry by themselves (worker.py, homeserver.py).
+            default_http_retry_count=1,
         )
         self._transport = QQTransport(
             config.qq_server, timeout=float(config.qq_settings["request_timeout"])
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
-        az.matrix_event_handler(MatrixHandler(bridge).handle_event)
+        handler = MatrixHandler(bridge)
+        az.matrix_event_handler(handler.handle_event)
+        az.on_event_failure = handler.event_failed
+        az.on_unreadable_event = handler.event_unreadable
+        az.on_homeserver_seen = bridge.homeserver.seen
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         for user in await bridge.all_users():
@@ -82,6 +91,7 @@ class BridgeApp:
 
     async def stop(self) -> None:
         if self.bridge:
+            await self.bridge.homeserver.stop()
             for user in self.bridge.loaded_users():
                 await user.stop()
         if self._az:

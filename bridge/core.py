@@ -14,6 +14,7 @@ from mautrix.types import RoomID, UserID
 
 from .config import Config
 from .db import Database, PortalRow, PuppetRow, UserRow
+from .homeserver import HomeserverWatch
 from .portal import Portal
 from .puppet import Puppet
 from .qq.client import ClientSettings, QQTransport
@@ -42,6 +43,9 @@ class Bridge:
         self._portals: dict[tuple[str, int], Portal] = {}
         self._lock = asyncio.Lock()
         self.client_settings = client_settings(config)
+        self.homeserver = HomeserverWatch(
+            config.homeserver_address, lambda: az.http_session, self.clock, self.retry_deliveries
+        )
 
     @property
     def bot(self) -> IntentAPI:
@@ -70,6 +74,12 @@ class Bridge:
 
     def loaded_users(self) -> list[User]:
         return list(self._users.values())
+
+    def retry_deliveries(self) -> None:
+        """The homeserver is back: every queue waiting out a back-off tries again now."""
+        for user in self._users.values():
+            user.inbound.worker.retry_now()
+            user.outbound.worker.retry_now()
 
     # --- puppets ------------------------------------------------------------------------
 

@@ -82,19 +82,28 @@ class Inbound:
         self.worker.wake()
 
     async def _drain(self) -> None:
-        db = self.user.bridge.db
-        for row in await db.pending_inbound(self.user.mxid):
-            try:
-                event_id = await self._deliver(row)
-            except Exception as error:
-                # Synapse or the network away: retry (the worker backs off) for as long as it
-                # takes. Anything else is retried a few times, then handed over as a notice.
-                if is_transient(error) or self._count_failure(row) < MAX_ATTEMPTS:
-                    raise
-                log.exception("Giving up delivering journal row %d", row.id)
-                event_id = await self._hand_over(row)
-            await db.finish_inbound(row.id, event_id)
-            self._failures.pop(row.id, None)
+        db, after = self.user.bridge.db, 0
+        while rows := await db.pending_inbound(self.user.mxid, after=after):
+            for row in rows:
+                await self._deliver_or_hand_over(row)
+                after = row.id
+
+    async def _deliver_or_hand_over(self, row: InboundRow) -> None:
+        try:
+            event_id = await self._deliver(row)
+        except Exception as error:
+            # Synapse or the network away: retry (the worker backs off, and the homeserver
+            # watch ends the back-off once Synapse answers) for as long as it takes. Anything
+            # else is retried a few times, then handed over as a notice.
+            if is_transient(error):
+                self.user.bridge.homeserver.unreachable()
+                raise
+            if self._count_failure(row) < MAX_ATTEMPTS:
+                raise
+            log.exception("Giving up delivering journal row %d", row.id)
+            event_id = await self._hand_over(row)
+        await self.user.bridge.db.finish_inbound(row.id, event_id)
+        self._failures.pop(row.id, None)
 
     def _count_failure(self, row: InboundRow) -> int:
         self._failures[row.id] = self._failures.get(row.id, 0) + 1

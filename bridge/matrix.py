@@ -1,8 +1,13 @@
 """Events from Synapse, routed: to a portal's outbound queue, to the commands, or to rooms' life.
 
-``handle_event`` runs inside the appservice transaction (see appservice.py). It does in line only
-what must be stored before Synapse is told "got it" (a message for QQ); everything else runs in
-the background so a slow command never holds up the transaction.
+``handle_event`` runs inside the appservice transaction (see appservice.py). In line it does
+only what must be stored before Synapse is told "got it": the record that the event was handled
+(bridge/db/matrix_events.py), together with a message's text for QQ. Everything else (commands,
+notices, memberships) runs in the background, after that record, so a replayed event finds the
+record and does nothing twice, and a slow command never holds up the transaction.
+
+Every message the owner of a portal or management room sends ends in QQ or in a notice that
+says why not: malformed, encrypted, empty, in a room the bridge does not bridge, or failed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from collections.abc import Coroutine
 from typing import Any, cast
 
 from mautrix.types import (
+    JSON,
     BaseMessageEventContent,
+    EncryptedEvent,
     Event,
     EventID,
     EventType,
@@ -36,8 +43,27 @@ from .db import NewOutbound
 from .db.text import storable
 from .formatter import Outgoing, matrix_to_qq, reaction_to_qq, redaction_to_qq, sticker_to_qq
 from .portal import Portal
+from .user import User
 
 log = logging.getLogger("bridge.matrix")
+
+# Events that carry something the sender wrote: these are answered when they fail.
+MESSAGE_TYPES = ("m.room.message", "m.sticker", "m.room.encrypted")
+
+ENCRYPTED_NOTICE = (
+    "Not sent to QQ: this chat is encrypted, and the bridge cannot read encrypted messages. "
+    "Send `pm <uin>` to the bridge bot for a chat without encryption."
+)
+ENCRYPTED_COMMAND_NOTICE = (
+    "I cannot read encrypted messages, so I did not see that. Start a new direct chat with me "
+    "with encryption turned off, and send `help` there."
+)
+NOT_PERMITTED_NOTICE = "Not sent to QQ: you may not use the bridge now."
+UNBRIDGED_ROOM_NOTICE = (
+    "This room is not bridged to QQ, so that message went nowhere. Your chats with QQ "
+    "contacts are the rooms the bridge made (send `pm <uin>` to the bridge bot for one); "
+    "commands go to your direct chat with the bot."
+)
 
 
 class MatrixHandler:
@@ -49,47 +75,114 @@ class MatrixHandler:
         if sender is None or self.bridge.is_bridge_ghost(sender):
             return
         if isinstance(event, StateEvent) and event.type == EventType.ROOM_MEMBER:
-            self._later(self._membership(event))
+            if not await self._claim(event.event_id, event.room_id):
+                return
+            if self._invites_bot(event):
+                # In line: a command sent right after the invite must find its room set up.
+                await self._bot_invited(event)
+            else:
+                self._later(self._membership(event))
         elif isinstance(event, MessageEvent) and event.type in (
             EventType.ROOM_MESSAGE,
             EventType.STICKER,
         ):
             await self._message(event)
+        elif isinstance(event, EncryptedEvent):
+            await self._encrypted(event)
         elif isinstance(event, ReactionEvent):
-            self._later(self._reaction(event))
-        elif isinstance(event, RedactionEvent):
+            if await self._claim(event.event_id, event.room_id):
+                self._later(self._reaction(event))
+        elif isinstance(event, RedactionEvent) and await self._claim(event.event_id, event.room_id):
             self._later(self._redaction(event))
+
+    async def _claim(self, event_id: EventID, room_id: RoomID) -> bool:
+        """Record the event as handled; False when it was handled before (a replay)."""
+        return await self.bridge.db.claim_event(event_id, room_id)
 
     def _later(self, work: Coroutine[Any, Any, object]) -> None:
         background_task.create(work)
+
+    # --- failures (called by the appservice) ------------------------------------------
+
+    async def event_failed(self, event: Event, error: BaseException) -> None:
+        """One event could not be handled: record why, and tell its sender once."""
+        room_id, event_id = getattr(event, "room_id", None), getattr(event, "event_id", None)
+        sender = getattr(event, "sender", None)
+        if not (room_id and event_id and sender) or isinstance(event, StateEvent):
+            return
+        await self._failed(RoomID(room_id), EventID(event_id), UserID(sender), _why(error))
+
+    async def event_unreadable(self, raw: JSON, error: BaseException) -> None:
+        """An event mautrix could not even parse: the same, if it looks like a message."""
+        room_id, event_id, sender = (raw.get(key) for key in ("room_id", "event_id", "sender"))
+        if raw.get("type") not in MESSAGE_TYPES or "state_key" in raw:
+            return
+        if not all(isinstance(value, str) for value in (room_id, event_id, sender)):
+            return
+        reason = "the message is malformed"
+        await self._failed(RoomID(room_id), EventID(event_id), UserID(sender), reason)
+
+    async def _failed(
+        self, room_id: RoomID, event_id: EventID, sender: UserID, reason: str
+    ) -> None:
+        if self.bridge.is_bridge_ghost(sender) or self.bridge.config.permission(sender) is None:
+            return
+        if await self.bridge.db.fail_event(event_id, room_id, reason):
+            self._later(self._tell_room(room_id, f"Not sent to QQ: {reason}."))
 
     # --- messages -----------------------------------------------------------------------
 
     async def _message(self, event: MessageEvent) -> None:
         portal = await self.bridge.portal_by_room(event.room_id)
         if portal is None:
-            await self._command(event)
+            await self._outside_portals(event)
         elif event.sender != portal.user.mxid:
             return
         elif self.bridge.config.permission(event.sender) is None:
-            self._tell(portal, Outgoing(None, "Not sent to QQ: you may not use the bridge now."))
+            if await self._claim(event.event_id, event.room_id):
+                self._tell(
+                    portal, Outgoing(None, "Not sent to QQ: you may not use the bridge now.")
+                )
         else:
             await self._to_qq(portal, event)
 
-    async def _command(self, event: MessageEvent) -> None:
+    async def _outside_portals(self, event: MessageEvent) -> None:
+        """A command in the management room, or a message in a room the bridge does not know."""
         user = await self.bridge.user(event.sender)
-        if user.management_room != event.room_id or event.type != EventType.ROOM_MESSAGE:
-            return
+        if user.management_room == event.room_id:
+            if event.type == EventType.ROOM_MESSAGE and await self._claim(
+                event.event_id, event.room_id
+            ):
+                self._later(self._command(event, user))
+        elif self.bridge.config.permission(event.sender) is not None and await self._claim(
+            event.event_id, event.room_id
+        ):
+            self._later(self._tell_room(event.room_id, UNBRIDGED_ROOM_NOTICE))
+
+    async def _command(self, event: MessageEvent, user: User) -> None:
         # mautrix hands over an edit's new content; the original may hold a password too.
         relation = getattr(event.content, "relates_to", None)
         is_edit = relation is not None and relation.rel_type == RelationType.REPLACE
         edited = relation.event_id if relation and is_edit else None
-        body = getattr(event.content, "body", "") or ""
-        command = handle_command(self.bridge, user, event.room_id, event.event_id, body, edited)
-        self._later(command)
+        body = getattr(event.content, "body", "")
+        body = body if isinstance(body, str) else ""
+        await handle_command(self.bridge, user, event.room_id, event.event_id, body, edited)
+
+    async def _encrypted(self, event: EncryptedEvent) -> None:
+        if self.bridge.config.permission(event.sender) is None:
+            return
+        portal = await self.bridge.portal_by_room(event.room_id)
+        if portal is not None and event.sender != portal.user.mxid:
+            return
+        if not await self._claim(event.event_id, event.room_id):
+            return
+        user = await self.bridge.user(event.sender)
+        text = ENCRYPTED_COMMAND_NOTICE if user.management_room == event.room_id else None
+        self._later(self._tell_room(event.room_id, text or ENCRYPTED_NOTICE))
 
     async def _to_qq(self, portal: Portal, event: MessageEvent) -> None:
-        """In line: the text for QQ is stored before the transaction is acknowledged."""
+        """In line: the text for QQ is stored, with the event's record, before the
+        transaction is acknowledged."""
         if event.type == EventType.STICKER:
             outgoing = sticker_to_qq(event.content)
         else:
@@ -98,10 +191,14 @@ class MatrixHandler:
                 sender_name=await self._displayname(event.room_id, event.sender),
                 fetch_event=lambda event_id: self._fetch(portal, event_id),
             )
+        item = None
         if outgoing.text:
             text = storable(outgoing.text)
             item = NewOutbound(portal.user.mxid, portal.uin, event.room_id, event.event_id, text)
-            await portal.user.outbound.store(item)
+        if not await self.bridge.db.claim_event(event.event_id, event.room_id, item):
+            return  # handled before: Synapse sent this event again
+        if item is not None:
+            portal.user.outbound.worker.wake()
         self._tell(portal, outgoing)
 
     async def _reaction(self, event: ReactionEvent) -> None:
@@ -117,6 +214,23 @@ class MatrixHandler:
     def _tell(self, portal: Portal, outgoing: Outgoing) -> None:
         if outgoing.notice:
             self._later(portal.notice(outgoing.notice))
+
+    async def _tell_room(self, room_id: RoomID, text: str) -> None:
+        """A notice in any room: from the portal's puppet, else the bot or a puppet there."""
+        portal = await self.bridge.portal_by_room(room_id)
+        if portal is not None:
+            await portal.notice(text)
+            return
+        members = await self.bridge.az.state_store.get_member_profiles(
+            room_id, memberships=(Membership.JOIN,)
+        )
+        bot = UserID(self.bridge.config.bot_mxid)
+        ghosts = [member for member in members if self.bridge.is_bridge_ghost(member)]
+        if not ghosts:
+            log.info("No one of ours in %s to say: %s", room_id, text)
+            return
+        speaker = bot if bot in ghosts else ghosts[0]
+        await self.bridge.az.intent.user(speaker).send_notice(room_id, text)
 
     async def _owned_portal(self, room_id: RoomID, sender: UserID) -> Portal | None:
         portal = await self.bridge.portal_by_room(room_id)
@@ -148,14 +262,19 @@ class MatrixHandler:
             return
         target = UserID(event.state_key)
         membership = event.content.membership
-        if target == self.bridge.config.bot_mxid and membership == Membership.INVITE:
-            await self._bot_invited(event)
-        elif membership == Membership.INVITE and (uin := self.bridge.config.uin_from_mxid(target)):
+        if membership == Membership.INVITE and (uin := self.bridge.config.uin_from_mxid(target)):
             await self._puppet_invited(event, uin)
         elif target == event.sender:
             portal = await self._owned_portal(event.room_id, event.sender)
             if portal:
                 await self._owner_membership(portal, membership)
+
+    def _invites_bot(self, event: StateEvent) -> bool:
+        return (
+            isinstance(event.content, MemberStateEventContent)
+            and event.content.membership == Membership.INVITE
+            and event.state_key == self.bridge.config.bot_mxid
+        )
 
     async def _bot_invited(self, event: StateEvent) -> None:
         bot = self.bridge.bot
@@ -199,3 +318,10 @@ class MatrixHandler:
                 await answer_request(portal.user, portal.uin, accept=False)
             else:
                 await portal.forget()
+
+
+def _why(error: BaseException) -> str:
+    """What to tell a sender about an event the bridge failed on; never the event's content."""
+    if isinstance(error, RecursionError):
+        return "the message is nested too deeply to convert"
+    return f"the bridge could not handle this message ({type(error).__name__})"

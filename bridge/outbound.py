@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .db import NewOutbound, OutboundRow
+from .db import OutboundRow
 from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
 
@@ -29,28 +29,24 @@ class Outbound:
         self._sending: str | None = None  # the Matrix event id being handed to QQ right now
         self._cancelled: set[str] = set()
 
-    async def store(self, item: NewOutbound) -> None:
-        """Called inside the appservice transaction: once this returns, the text is safe."""
-        if await self.user.bridge.db.add_outbound([item]):
-            self.worker.wake()
-
     async def cancel(self, event_id: str) -> bool:
         """A redaction of a message not yet sent: drop it from the queue instead."""
         if event_id == self._sending:
             return False  # already in the QQ client's hands
-        for row in await self.user.bridge.db.pending_outbound(self.user.mxid):
-            if row.event_id == event_id:
-                # The worker may hold this row in a list it read earlier: tell it too.
-                self._cancelled.add(event_id)
-                await self.user.bridge.db.finish_outbound(row.id, FAILED, "redacted before sending")
-                return True
-        return False
+        db = self.user.bridge.db
+        if not await db.cancel_outbound(self.user.mxid, event_id, "redacted before sending"):
+            return False
+        # The worker may hold this row in a page it read earlier: tell it too.
+        self._cancelled.add(event_id)
+        return True
 
     async def _drain(self) -> None:
         db = self.user.bridge.db
+        # A page at a time; a row left pending (sent again by a new client) comes back first.
         while rows := await db.pending_outbound(self.user.mxid):
             for row in rows:
                 await self._send(row)
+        self._cancelled.clear()  # what was cancelled is failed in the database: never read again
 
     async def _send(self, row: OutboundRow) -> None:
         user, db = self.user, self.user.bridge.db

@@ -16,6 +16,10 @@ from .models import InboundModel, OutboundModel
 from .rows import OUTBOUND_STATES, InboundRow, NewOutbound, OutboundRow
 from .store_base import StoreBase
 
+# Pending rows are read this many at a time: a backlog of thousands of long messages must not
+# be loaded into memory at once.
+PAGE = 100
+
 
 class JournalQueries(StoreBase):
     # inbound
@@ -43,13 +47,16 @@ class JournalQueries(StoreBase):
             inserted = await session.scalars(statement, values)
             return [row.to_row() for row in inserted]
 
-    async def pending_inbound(self, owner: str | None = None) -> list[InboundRow]:
-        """Rows not yet delivered to Matrix, oldest first."""
-        query = select(InboundModel).where(InboundModel.done == false())
+    async def pending_inbound(
+        self, owner: str | None = None, after: int = 0, limit: int | None = PAGE
+    ) -> list[InboundRow]:
+        """Rows not yet delivered to Matrix, oldest first: at most ``limit`` with ids above
+        ``after`` (read the next page with the last id seen)."""
+        query = select(InboundModel).where(InboundModel.done == false(), InboundModel.id > after)
         if owner is not None:
             query = query.where(InboundModel.owner == owner)
         async with self._sessions() as session:
-            rows = await session.scalars(query.order_by(InboundModel.id))
+            rows = await session.scalars(query.order_by(InboundModel.id).limit(limit))
             return [row.to_row() for row in rows]
 
     async def finish_inbound(self, row_id: int, event_id: str | None) -> None:
@@ -86,14 +93,35 @@ class JournalQueries(StoreBase):
                     added.append(inserted.to_row())
         return added
 
-    async def pending_outbound(self, owner: str | None = None) -> list[OutboundRow]:
-        """Rows not yet sent to QQ nor given up on, oldest first."""
-        query = select(OutboundModel).where(OutboundModel.state == "pending")
+    async def pending_outbound(
+        self, owner: str | None = None, after: int = 0, limit: int | None = PAGE
+    ) -> list[OutboundRow]:
+        """Rows not yet sent to QQ nor given up on, oldest first: at most ``limit`` with ids
+        above ``after``."""
+        query = select(OutboundModel).where(
+            OutboundModel.state == "pending", OutboundModel.id > after
+        )
         if owner is not None:
             query = query.where(OutboundModel.owner == owner)
         async with self._sessions() as session:
-            rows = await session.scalars(query.order_by(OutboundModel.id))
+            rows = await session.scalars(query.order_by(OutboundModel.id).limit(limit))
             return [row.to_row() for row in rows]
+
+    async def cancel_outbound(self, owner: str, event_id: str, reason: str) -> bool:
+        """Fail the pending row of ``event_id`` with ``reason``; False if there is none (sent,
+        failed already, never queued, or someone else's)."""
+        statement = (
+            update(OutboundModel)
+            .where(
+                OutboundModel.event_id == event_id,
+                OutboundModel.owner == owner,
+                OutboundModel.state == "pending",
+            )
+            .values(state="failed", error=reason)
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+        return cast(CursorResult[Any], result).rowcount == 1
 
     async def finish_outbound(self, row_id: int, state: str, error: str | None = None) -> None:
         """Record the outcome of sending a row: "sent", or "failed" with an `error`."""

@@ -171,6 +171,26 @@ class OutboundModel(Base):
         )
 
 
+class MatrixEventModel(Base):
+    """A Matrix event the bridge has acted on: what makes a replayed event harmless.
+
+    Synapse may send an event again (a transaction retried, or a transaction id reused after
+    a restart), so the event id, never the transaction id, decides whether to act.
+    """
+
+    __tablename__ = "matrix_events"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('handled', 'failed')", name="outcome"),
+        Index("ix_matrix_events_received_at", "received_at"),
+    )
+
+    event_id: Mapped[str] = mapped_column(String, primary_key=True)
+    room_id: Mapped[str] = mapped_column(String)
+    received_at: Mapped[float] = mapped_column(Double)
+    outcome: Mapped[str] = mapped_column(String)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class MxRegistrationModel(Base):
     """A Matrix user the appservice has registered on the homeserver."""
 

@@ -22,7 +22,7 @@ from bridge.qq.wire.replies import (
     TextMessage,
     UnknownEvent,
 )
-from bridge.worker import Worker
+from bridge.worker import FIRST_RETRY, JITTER, Worker
 
 
 @pytest.mark.parametrize(
@@ -86,12 +86,39 @@ async def test_worker_retries_failed_work_with_backoff_and_keeps_going() -> None
     worker.wake()
     await settle()
     assert len(calls) == 1
-    await clock.advance(1.0)
+    assert worker.backing_off
+    await clock.advance(FIRST_RETRY * (1 - JITTER) - 0.01)
+    assert len(calls) == 1  # the first retry waits about FIRST_RETRY, jittered
+    await clock.advance(FIRST_RETRY * 2 * JITTER + 0.02)
     assert len(calls) == 2
-    await clock.advance(1.9)
-    assert len(calls) == 2  # the second retry waits twice as long
-    await clock.advance(0.1)
+    await clock.advance(2 * FIRST_RETRY * (1 - JITTER) - 0.01)
+    assert len(calls) == 2  # the second waits about twice as long
+    await clock.advance(2 * FIRST_RETRY * 2 * JITTER + 0.02)
     assert len(calls) == 3
+    await asyncio.wait_for(worker.idle.wait(), 1)
+    assert not worker.backing_off
+    await worker.stop()
+
+
+async def test_retry_now_ends_a_back_off_but_new_work_does_not() -> None:
+    clock = FakeClock()
+    calls = 0
+
+    async def drain() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("homeserver away")
+
+    worker = Worker("test", drain, clock)
+    worker.wake()
+    await settle()
+    worker.wake()  # new work while backing off: no retry storm
+    await settle()
+    assert calls == 1
+    worker.retry_now()  # the homeserver is back
+    await settle()
+    assert calls == 2
     await asyncio.wait_for(worker.idle.wait(), 1)
     await worker.stop()
 

@@ -25,6 +25,7 @@ TABLES = {
     "face_avatars",
     "inbound",
     "outbound",
+    "matrix_events",
     "mx_registrations",
     "mx_room_state",
     "mx_members",
@@ -41,7 +42,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 async def test_first_upgrade_builds_the_schema_and_the_second_does_nothing(
@@ -49,7 +50,7 @@ async def test_first_upgrade_builds_the_schema_and_the_second_does_nothing(
 ) -> None:
     engine = create_engine(location.url, location.schema)
     try:
-        assert await upgrade_to_head(engine) == ["0001"]
+        assert await upgrade_to_head(engine) == ["0001", "0002"]
         assert await upgrade_to_head(engine) == []
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))

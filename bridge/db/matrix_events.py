@@ -1,0 +1,99 @@
+"""The record of Matrix events acted on: idempotency by event id, never by transaction id.
+
+Synapse may deliver one event more than once: it retries a transaction the bridge did not
+acknowledge, and on SQLite it starts transaction ids at 1 again after a restart (so a
+transaction id says nothing about what was seen). The bridge therefore records the id of every
+event it acts on, in the same database transaction as the event's first effect, and a second
+delivery finds the record and does nothing. Rows are pruned by age (JOURNAL_RETENTION).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete
+
+from .models import MatrixEventModel, OutboundModel
+from .rows import NewOutbound
+from .store_base import StoreBase
+
+HANDLED, FAILED = "handled", "failed"
+
+
+class MatrixEventQueries(StoreBase):
+    async def claim_event(
+        self, event_id: str, room_id: str, outbound: NewOutbound | None = None
+    ) -> bool:
+        """Record ``event_id`` as handled; False if it was recorded before (do nothing then).
+
+        ``outbound``, the text the event sends to QQ, is queued in the same transaction, so an
+        event is either both recorded and queued, or neither (and Synapse's retry starts over).
+        """
+        async with self._sessions.begin() as session:
+            claimed = await session.scalar(
+                self._insert(MatrixEventModel)
+                .values(
+                    event_id=event_id,
+                    room_id=room_id,
+                    received_at=time.time(),
+                    outcome=HANDLED,
+                    error=None,
+                )
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(MatrixEventModel.event_id)
+            )
+            if claimed is None:
+                return False
+            if outbound is not None:
+                await session.execute(
+                    self._insert(OutboundModel)
+                    .values(
+                        owner=outbound.owner,
+                        uin=outbound.uin,
+                        room_id=outbound.room_id,
+                        event_id=outbound.event_id,
+                        text=outbound.text,
+                        created_at=time.time(),
+                        state="pending",
+                        error=None,
+                    )
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                )
+            return True
+
+    async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
+        """Record that ``event_id`` could not be handled, and why; False if already recorded
+        (as handled or failed), so its sender is told only once."""
+        async with self._sessions.begin() as session:
+            recorded = await session.scalar(
+                self._insert(MatrixEventModel)
+                .values(
+                    event_id=event_id,
+                    room_id=room_id,
+                    received_at=time.time(),
+                    outcome=FAILED,
+                    error=error,
+                )
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(MatrixEventModel.event_id)
+            )
+            return recorded is not None
+
+    async def event_outcome(self, event_id: str) -> tuple[str, str | None] | None:
+        """(outcome, error) recorded for ``event_id``, or None if it was never acted on."""
+        async with self._sessions() as session:
+            row = await session.get(MatrixEventModel, event_id)
+            return (row.outcome, row.error) if row else None
+
+    async def prune_matrix_events(self, older_than: float) -> int:
+        """Forget events recorded more than ``older_than`` seconds ago; how many.
+
+        Safe once Synapse no longer retries the transactions they came in (minutes to hours).
+        """
+        cutoff = time.time() - older_than
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(MatrixEventModel).where(MatrixEventModel.received_at < cutoff)
+            )
+        return cast(CursorResult[Any], result).rowcount
