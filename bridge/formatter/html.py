@@ -12,17 +12,18 @@ subclass changes, on top of the markers chosen in :mod:`bridge.formatter.plain`:
 - only ASCII whitespace is collapsed (HTML's rule), so ``&nbsp;`` and the ideographic space
   U+3000 common in Chinese text survive.
 
-Nesting limit. MatrixParser renders by recursion, four or five Python frames for each element
-nested in another, so HTML a few hundred elements deep would exhaust Python's recursion limit
-(1000 frames) and raise RecursionError; Synapse accepts events of up to 64 KiB, room enough for
-20,000 unclosed ``<b>`` tags. So before rendering, the tree is walked (iteratively) and every
-element more than :data:`DEPTH_LIMIT` elements deep is flattened into its ancestor at that depth:
+Nesting limit. MatrixParser renders by recursion, three to five Python frames for each element
+nested in another, so HTML about 200 elements deep exhausts Python's recursion limit (1000
+frames) and raises RecursionError; Synapse accepts events of up to 64 KiB, room enough for 20,000
+unclosed ``<b>`` tags. So before rendering, the tree is walked (iteratively) and every element
+more than :data:`DEPTH_LIMIT` (50) elements deep is flattened into its ancestor at that depth:
 its text is kept, in order, with a line break where a block (paragraph, list item, table row,
 ``<br>``…) began or ended and a space between table cells, and images keep their alt text; only
 its formatting is lost (no ``*bold*`` markers, bullets, quote marks or link targets, and a
 ``<pre>`` that opens past the limit keeps its lines but not its runs of spaces). A list or table
 at the limit keeps one item or cell to hold that text, since lists and tables show nothing else.
-No message a person writes comes near the limit, so ordinary HTML renders exactly as before.
+Element drops the tags past the same depth and keeps their text, so this is what the sender saw;
+no message a person writes comes near the limit, and ordinary HTML renders exactly as before.
 The parse tree itself is built without recursion (see :class:`_TreeBuilder` for the two inputs
 on which it differs from mautrix's, both of which made mautrix's fail).
 """
@@ -39,10 +40,13 @@ from mautrix.util.formatter import HTMLNode, MatrixParser, RecursionContext
 from .plain import HTML_WHITESPACE, PlainString
 from .text import strip_outer_blank_lines
 
-# Elements nested deeper than this are flattened to their text (see the module docstring). At 5
-# frames an element (blockquote, mailto link: the costliest) the rendering takes at most about 500
-# frames, which leaves about half of Python's default limit to the caller.
-DEPTH_LIMIT = 100
+# Elements nested deeper than this are flattened to their text (see the module docstring).
+# Element applies the same limit (sanitize-html's nestingLimit: 50, "should be enough for anyone"),
+# so QQ gets the formatting its sender saw. At 5 frames an element (blockquote, mailto link: the
+# costliest) rendering takes at most about 250 frames, leaving most of Python's default recursion
+# limit (1000) to the caller, and the line prefixes that nested quotes and lists repeat on every
+# line stay at most about 100 characters.
+DEPTH_LIMIT = 50
 
 _HTML_SPACES = re.compile(f"[{HTML_WHITESPACE}]+")
 _DROPPED_TAGS = ("script", "style")

@@ -11,8 +11,9 @@ an :class:`Outgoing` with neither text nor notice.
   msgtypes they do not understand, and QQ is such a client. Without a usable body, a notice says
   that the type cannot be carried.
 - If rendering the HTML fails for any reason, the plain ``body`` goes instead (logged as a
-  warning); if anything else fails, the body is still sent as it stands if it is a string, and
-  otherwise the user is told (logged as an error: that is a bug).
+  warning), or, when the body is blank, :data:`FAILED_NOTICE`. If anything else fails, the body
+  is still sent as it stands if it is a string, and otherwise the user is told (logged as an
+  error: that is a bug).
 """
 
 from __future__ import annotations
@@ -122,21 +123,26 @@ async def render(content: MessageEventContent, *, emote_prefix: str) -> Outgoing
 async def _text_of(content: MessageEventContent) -> Outgoing:
     """The message's text (its HTML rendered, else its body), or why there is none."""
     html = _field(content, "formatted_body") if _field(content, "format") == HTML_FORMAT else None
+    html_failed = False
     if html is not None:
         try:
             rendered = nonblank(await html_to_text(html))
         except Exception:
             log.warning("Could not render a message's HTML; sending its plain body", exc_info=True)
+            html_failed = True
         else:
             # HTML that shows nothing in plain text (an inline image without alt text, say)
             # still came with a body that says something: send that rather than nothing.
             if rendered is not None:
                 return Outgoing(rendered)
     body = _own_body(content)
-    if body is None:
-        return Outgoing(None, NO_TEXT_NOTICE)
-    text = nonblank(body)
-    return Outgoing(text) if text is not None else Outgoing(None, EMPTY_NOTICE)
+    text = nonblank(body) if body is not None else None
+    if text is not None:
+        return Outgoing(text)
+    if html_failed:
+        # The HTML may well have said something: "empty" would be untrue.
+        return Outgoing(None, FAILED_NOTICE)
+    return Outgoing(None, NO_TEXT_NOTICE if body is None else EMPTY_NOTICE)
 
 
 async def _media_to_qq(msgtype: str, content: MediaMessageEventContent) -> Outgoing:
