@@ -18,8 +18,11 @@ MEDIA_KINDS: dict[str, tuple[str, str]] = {
 
 REACTION_NOTICE = "Reactions are not sent to QQ."
 REDACTION_NOTICE = "QQ cannot delete messages; it was already delivered."
-# Verification requests are addressed to a device, not to the chat: dropping them is no loss.
-SILENT_MSGTYPES = frozenset({"m.key.verification.request"})
+# msgtypes whose body must not go to QQ, though it is a string, and why. A verification request
+# is addressed to a Matrix device, and its body only says the client cannot verify.
+NOT_SENT_MSGTYPES: dict[str, str] = {
+    "m.key.verification.request": "Not sent to QQ: QQ users cannot verify Matrix devices.",
+}
 
 
 def media_to_qq(msgtype: str, name: str, caption: str | None) -> Outgoing:
@@ -51,9 +54,10 @@ def location_text(body: str, geo_uri: str) -> Outgoing:
 
 
 def unknown_to_qq(msgtype: str | None) -> Outgoing:
-    """Nothing QQ can show: send nothing and say what was dropped."""
-    if msgtype in SILENT_MSGTYPES:
-        return Outgoing(None)
+    """Nothing QQ can show: send nothing and say what was dropped. (An unknown msgtype with a
+    usable body sends that body instead; see :mod:`bridge.formatter.message`.)"""
+    if msgtype in NOT_SENT_MSGTYPES:
+        return Outgoing(None, NOT_SENT_MSGTYPES[msgtype])
     kind = f"messages of type {msgtype}" if msgtype else "messages without a msgtype"
     return Outgoing(None, f"Not sent to QQ: the bridge cannot carry {kind}.")
 

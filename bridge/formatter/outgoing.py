@@ -18,6 +18,7 @@ class Outgoing:
 
     ``text`` is what to send to QQ (None: send nothing); ``notice`` is what to tell the Matrix
     user in the room, e.g. that part of the message could not be carried (None: say nothing).
+    The formatter never returns both None: what is not sent, the sender is told about.
     """
 
     text: str | None

@@ -60,9 +60,9 @@ async def test_edit_of_a_reply_has_no_quote(load: Load) -> None:
 
 
 @BOTH
-async def test_edit_to_blank_sends_nothing(load: Load) -> None:
+async def test_edit_to_blank_is_not_sent_and_the_sender_is_told(load: Load) -> None:
     out = await matrix_to_qq(load(element_edit(text(" \n "))), sender_name="Bob")
-    assert out == Outgoing(None, None)
+    assert out == Outgoing(None, "Not sent to QQ: the message is empty.")
 
 
 @BOTH

@@ -121,12 +121,18 @@ async def test_sticker_without_description() -> None:
     assert sticker_to_qq(content) == Outgoing("[sticker]", None)
 
 
-async def test_unknown_msgtype_sends_nothing_and_says_so() -> None:
+async def test_unknown_msgtype_sends_its_body() -> None:
+    # The spec makes body the fallback clients show for msgtypes they do not know.
     content = from_event({"msgtype": "org.example.poll", "body": "Lunch? 1) yes 2) no"})
     out = await matrix_to_qq(content, sender_name="B")
-    assert out.text is None
-    assert out.notice == (
-        "Not sent to QQ: the bridge cannot carry messages of type org.example.poll."
+    assert out == Outgoing("Lunch? 1) yes 2) no", None)
+
+
+async def test_unknown_msgtype_without_body_is_not_sent_and_says_so() -> None:
+    content = from_event({"msgtype": "org.example.poll", "org.example.question": "Lunch?"})
+    out = await matrix_to_qq(content, sender_name="B")
+    assert out == Outgoing(
+        None, "Not sent to QQ: the bridge cannot carry messages of type org.example.poll."
     )
 
 
@@ -137,7 +143,7 @@ async def test_message_without_msgtype() -> None:
     )
 
 
-async def test_verification_request_is_dropped_silently() -> None:
+async def test_verification_request_is_not_sent_and_says_why() -> None:
     content = from_event(
         {
             "msgtype": "m.key.verification.request",
@@ -147,7 +153,10 @@ async def test_verification_request_is_dropped_silently() -> None:
             "to": "@qq_10001:example.org",
         }
     )
-    assert await matrix_to_qq(content, sender_name="B") == Outgoing(None, None)
+    # Its body only says the client cannot verify; it is for a Matrix device, not for QQ.
+    assert await matrix_to_qq(content, sender_name="B") == Outgoing(
+        None, "Not sent to QQ: QQ users cannot verify Matrix devices."
+    )
 
 
 def test_reaction() -> None:

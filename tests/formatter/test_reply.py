@@ -213,11 +213,11 @@ async def test_reply_in_thread_is_quoted() -> None:
     )
 
 
-async def test_reply_that_is_only_a_fallback_sends_nothing() -> None:
+async def test_reply_that_is_only_a_fallback_is_not_sent_and_the_sender_is_told() -> None:
     events = FakeEvents({ORIGINAL: text("hi")})
     content = from_event(element_reply("", "hi", ""))
     out = await matrix_to_qq(content, sender_name="B", fetch_event=events)
-    assert out == Outgoing(None, None)
+    assert out == Outgoing(None, "Not sent to QQ: the message is empty.")
 
 
 async def test_media_reply_is_quoted_and_noticed() -> None:

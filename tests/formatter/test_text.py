@@ -44,15 +44,20 @@ async def test_outer_blank_lines_stripped(body: str, expected: str) -> None:
     assert (await matrix_to_qq(from_event(text(body)), sender_name="Bob")).text == expected
 
 
-@pytest.mark.parametrize("body", ["", " ", "\n\n", " \t\n \u3000 "])
-async def test_blank_text_sends_nothing_and_says_nothing(body: str) -> None:
-    out = await matrix_to_qq(from_event(text(body)), sender_name="Bob")
-    assert out == Outgoing(None, None)
+EMPTY = Outgoing(None, "Not sent to QQ: the message is empty.")
 
 
-async def test_blank_html_and_body_send_nothing() -> None:
+@pytest.mark.parametrize("body", ["", " ", "\n\n", "\n\t", "\u3000", " \t\n \u3000 "])
+@pytest.mark.parametrize("msgtype", ["m.text", "m.notice", "m.emote"])
+async def test_blank_text_is_not_sent_and_the_sender_is_told(body: str, msgtype: str) -> None:
+    # Ideographic space (U+3000) is whitespace too: a message of nothing else shows nothing.
+    out = await matrix_to_qq(from_event({"msgtype": msgtype, "body": body}), sender_name="Bob")
+    assert out == EMPTY
+
+
+async def test_blank_html_and_body_are_not_sent_and_the_sender_is_told() -> None:
     out = await matrix_to_qq(from_event(text(" ", "<p> </p><br>")), sender_name="Bob")
-    assert out == Outgoing(None, None)
+    assert out == EMPTY
 
 
 async def test_emote() -> None:
@@ -74,9 +79,9 @@ async def test_emote_with_html() -> None:
     assert (await matrix_to_qq(content, sender_name="Bob")).text == "* Bob _really_ waves"
 
 
-async def test_blank_emote_sends_nothing() -> None:
+async def test_blank_emote_is_not_sent_and_the_sender_is_told() -> None:
     content = from_event({"msgtype": "m.emote", "body": "  "})
-    assert await matrix_to_qq(content, sender_name="Bob") == Outgoing(None, None)
+    assert await matrix_to_qq(content, sender_name="Bob") == EMPTY
 
 
 # Hypothesis' default text strategy already excludes surrogates; anything else goes.
@@ -87,7 +92,7 @@ bodies = st.text()
 async def test_any_plain_body_survives(body: str) -> None:
     out = await matrix_to_qq(from_content(text(body)), sender_name="Bob")
     stripped = strip_outer_blank_lines(body)
-    assert out == Outgoing(stripped or None, None)
+    assert out == (Outgoing(stripped, None) if stripped else EMPTY)
 
 
 @given(bodies.filter(lambda b: b.split("\n")[0].strip() and b.split("\n")[-1].strip()))
