@@ -48,12 +48,14 @@ async def test_poison_messages_are_answered_and_never_stall_the_queue(
     # An unknown msgtype: its body is the fallback the spec asks clients to show.
     await user.send_content(room, {"msgtype": "org.example.poll", "body": "poll fallback"})
     mark = user.mark()
-    await user.client.send_message_event(
-        room,
-        EventType.ROOM_ENCRYPTED,
-        Obj(algorithm="m.megolm.v1.aes-sha2", ciphertext="AAAA", sender_key="k",
-            device_id="DEV", session_id="s"),
-    )  # fmt: skip
+    encrypted: dict[str, Any] = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "ciphertext": "AAAA",
+        "sender_key": "k",
+        "device_id": "DEV",
+        "session_id": "s",
+    }
+    await user.client.send_message_event(room, EventType.ROOM_ENCRYPTED, Obj.deserialize(encrypted))
     await user.wait_for_text(room, "encrypted", sender=puppet(30041), after=mark)
     await user.send(room, "after the poison")
 
