@@ -7,6 +7,7 @@ resumed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from mautrix.types import UserID
@@ -23,6 +24,7 @@ log = logging.getLogger("bridge.app")
 
 # Finished journal rows are kept this long for inspection, then deleted at start-up.
 JOURNAL_RETENTION = 30 * 86400.0
+PRUNE_INTERVAL = 86400.0
 
 
 class BridgeApp:
@@ -35,14 +37,12 @@ class BridgeApp:
         self._az: BridgeAppService | None = None
         self._db: Database | None = None
         self._transport: QQTransport | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         config = self.config
         self._db = db = await Database.open(config.database_url)
-        if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
-            log.info("Deleted %d finished journal rows older than 30 days", pruned)
-        if pruned := await db.prune_matrix_events(older_than=JOURNAL_RETENTION):
-            log.info("Forgot %d handled Matrix events older than 30 days", pruned)
+        await self._prune(db)
         self._az = az = BridgeAppService(
             server=config.homeserver_address,
             domain=config.homeserver_domain,
@@ -71,7 +71,23 @@ class BridgeApp:
         for user in await bridge.all_users():
             await user.resume()
         az.ready = True
+        self._housekeeping = asyncio.create_task(self._prune_daily(db), name="prune")
         log.info("Bridge started as %s", config.bot_mxid)
+
+    async def _prune(self, db: Database) -> None:
+        """Old finished journal rows and event records go, so neither table grows for ever."""
+        if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
+            log.info("Deleted %d finished journal rows older than 30 days", pruned)
+        if pruned := await db.prune_matrix_events(older_than=JOURNAL_RETENTION):
+            log.info("Forgot %d handled Matrix events older than 30 days", pruned)
+
+    async def _prune_daily(self, db: Database) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_INTERVAL)
+            try:
+                await self._prune(db)
+            except Exception:  # the next day may do better; the bridge goes on meanwhile
+                log.exception("Pruning old rows failed")
 
     async def _prepare_bot(self) -> None:
         assert self._az is not None
@@ -90,6 +106,9 @@ class BridgeApp:
         log.debug("Bot %s ready", UserID(self.config.bot_mxid))
 
     async def stop(self) -> None:
+        if self._housekeeping:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
         if self.bridge:
             await self.bridge.homeserver.stop()
             for user in self.bridge.loaded_users():
