@@ -6,13 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from .contacts import ContactQueries
 from .engine import create_engine
-from .journal import JournalQueries
 from .matrix_events import MatrixEventQueries
 from .migrate import upgrade_to_head
 from .state_store import SQLStateStore
 
 
-class Database(ContactQueries, JournalQueries, MatrixEventQueries):
+class Database(ContactQueries, MatrixEventQueries):
     """Every query of the bridge; each method is one short transaction.
 
     ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import update
 
-from bridge.db import Database, NewOutbound, UserRow
+from bridge.db import Database
 from bridge.db.models import MatrixEventModel
 
-ALICE = "@alice:example.org"
-BOB = "@bob:example.org"
-
-
-@pytest.fixture
-async def users(database: Database) -> Database:
-    await database.save_user(UserRow(ALICE, uin=1))
-    await database.save_user(UserRow(BOB, uin=2))
-    return database
-
-
-def outbound(event_id: str, owner: str = ALICE, text: str = "hello") -> NewOutbound:
-    return NewOutbound(owner=owner, uin=10002, room_id="!dm:hs", event_id=event_id, text=text)
+from .people import ALICE, BOB, outbound
 
 
 async def test_an_event_is_claimed_once(users: Database) -> None:
