@@ -3,6 +3,8 @@ the session's end-to-end Synapse and bridge, since these tests restart and kill 
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -23,7 +25,13 @@ ChatsFactory = Callable[[str, int], Awaitable[Chats]]
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FaultStack]:
     if not synapse_installed():
         pytest.skip(INSTALL_HINT)
-    directory: Path = tmp_path_factory.mktemp("faults")
+    # FAULTS_DIR keeps the logs and databases where other pytest runs will not prune them.
+    kept = os.environ.get("FAULTS_DIR")
+    if kept:
+        directory = Path(kept) / time.strftime("%Y%m%d-%H%M%S")
+        directory.mkdir(parents=True)
+    else:
+        directory = tmp_path_factory.mktemp("faults")
     fault_stack = await start_stack(directory)
     yield fault_stack
     await stop_stack(fault_stack)

@@ -21,6 +21,9 @@ has it), handled in the mode the proxy was in when the connection was accepted:
     forwarded; the reply is cut in the middle of its body and the connection closed.
 ``delay``
     forwarded after ``seconds``.
+``bogus``
+    answered by the proxy itself with a body that is no valid reply (valid framing); the
+    server never sees the request, so the client cannot know whether it acted (it did not).
 
 Every exchange is recorded (:class:`Exchange`): the request, the server's reply as it was,
 what the client got (``outcome``) and when, so a test can tell a message lost or sent twice
@@ -41,9 +44,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from bridge.qq.simulator.httpserver import http_response
+
 __all__ = ["MODES", "Exchange", "FaultProxy"]
 
-MODES = ("pass", "refuse", "blackhole", "garble", "truncate", "delay")
+MODES = ("pass", "refuse", "blackhole", "garble", "truncate", "delay", "bogus")
 
 # Bodies that are no valid reply: an unreadable RES, and bytes that are no form at all.
 GARBAGE = (b"RES=xx", b"\x00\xff\xfegarbage\x01 not a reply")
@@ -60,6 +65,7 @@ _CONTENT_LENGTH = re.compile(
 # Outcomes, as the client saw the exchange.
 DELIVERED = "delivered"  # the reply as the server sent it, and the client read it
 GARBLED = "garbled"
+BOGUS = "bogus"  # answered by the proxy, the server never saw the request
 TRUNCATED = "truncated"
 UNREAD = "unread"  # written, but the client reset the connection without reading it
 CLIENT_GONE = "client-gone"  # the client had left before the reply could be written
@@ -220,16 +226,23 @@ class FaultProxy:
             await self._released.wait()
         elif exchange.mode == "delay":
             await asyncio.sleep(delay)
-        exchange.forwarded = time.time()
-        reply = await self._forward(request)
+        if exchange.mode == "bogus":
+            writer.write(http_response(next(self._garbage)))
+            exchange.outcome = BOGUS
+            reply: bytes | None = b""
+        else:
+            exchange.forwarded = time.time()
+            reply = await self._forward(request)
         if reply is None:
             exchange.outcome = UPSTREAM_FAILED
             return
         exchange.reply = reply
-        if _client_gone(reader):
+        if exchange.mode == "bogus":
+            pass
+        elif _client_gone(reader):
             exchange.outcome = CLIENT_GONE
             return
-        if exchange.mode == "garble":
+        elif exchange.mode == "garble":
             writer.write(_garbled(reply, next(self._garbage)))
             exchange.outcome = GARBLED
         elif exchange.mode == "truncate":

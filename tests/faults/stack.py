@@ -161,11 +161,13 @@ class FaultStack:
     def puppet(self, uin: int) -> str:
         return str(self.config.puppet_mxid(uin))
 
-    async def restart_synapse(self) -> tuple[float, float]:
-        """Stop Synapse (SIGTERM) and start it again on the same data dir, SQLite database and
-        port; returns (when it was stopped, when it answered again) as time.time()."""
+    async def restart_synapse(self, down_for: float = 0.0) -> tuple[float, float]:
+        """Stop Synapse (SIGTERM), leave it down ``down_for`` s, and start it again on the same
+        data dir, SQLite database and port; returns (when it was stopped, when it answered
+        again) as time.time()."""
         await self.synapse.stop()
         stopped = time.time()
+        await asyncio.sleep(down_for)
         await self.synapse.start()
         return stopped, time.time()
 

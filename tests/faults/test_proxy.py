@@ -12,7 +12,16 @@ import pytest_asyncio
 from bridge.qq.client import QQTransport, TransportError
 from bridge.qq.simulator.httpserver import http_response
 
-from .proxy import CLIENT_GONE, DELIVERED, GARBAGE, GARBLED, TRUNCATED, FaultProxy, tcp_port_open
+from .proxy import (
+    BOGUS,
+    CLIENT_GONE,
+    DELIVERED,
+    GARBAGE,
+    GARBLED,
+    TRUNCATED,
+    FaultProxy,
+    tcp_port_open,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -139,6 +148,17 @@ async def test_garble_keeps_the_framing_and_replaces_the_body(
     assert [e.outcome for e in proxy.exchanges] == [GARBLED, GARBLED]
     assert proxy.exchanges[0].reply_body() == b"RES=0&GOT=CMD=CLTMSG&MG=a"  # what was lost
     assert len(upstream.requests) == 2
+
+
+async def test_bogus_answers_without_the_server(
+    rig: tuple[Upstream, FaultProxy, QQTransport],
+) -> None:
+    upstream, proxy, transport = rig
+    await proxy.set_mode("bogus")
+    assert await transport.post(b"CMD=CLTMSG&MG=never") == GARBAGE[0]
+    await proxy.wait_settled()
+    assert proxy.exchanges[0].outcome == BOGUS and proxy.exchanges[0].forwarded is None
+    assert upstream.requests == []
 
 
 async def test_truncate_cuts_the_body(rig: tuple[Upstream, FaultProxy, QQTransport]) -> None:

@@ -86,22 +86,30 @@ async def open_chats(
     """Log a new Matrix user in to ``base_uin`` and open portals with its two friends."""
     user = await MatrixUser(stack.synapse, f"fault{scenario}{next(_users)}").start()
     peers: dict[int, TimedPeer] = {}
+    step = "open a DM with the bot"
     try:
         room = await user.dm(stack.bot)
         await user.wait_for_text(room, "Send `login", sender=stack.bot)
         session = LoggedInSession(user, room, stack.bot, base_uin, stack.puppet)
         account = FAULT_ACCOUNTS[base_uin]
+        step = f"log in to QQ {base_uin}"
         await session.command(f"login {base_uin} {account.password}", "Logged in to QQ")
         rooms: dict[int, RoomID] = {}
         for uin in account.friends:
             peer = TimedPeer(stack.qq.url, FAULT_ACCOUNTS[uin], peer_settings)
             await peer.start()
             peers[uin] = peer
+            step = f"open the portal with {uin}"
             rooms[uin] = await session.open_portal(uin)
-    except BaseException:
+    except BaseException as error:
         for peer in peers.values():
             await peer.stop()
         await user.stop()
+        if isinstance(error, TimeoutError):
+            raise AssertionError(
+                f"scenario {scenario}: could not {step} (no answer in time); "
+                f"bridge log: {stack.bridge.log_path}"
+            ) from error
         raise
     return Chats(scenario, stack, session, peers, rooms)
 
@@ -161,6 +169,7 @@ class Traffic:
         self.sent: list[Sent] = []
         self.failed_sends: list[str] = []  # tags whose send raised (never sent as far as we know)
         self.paused: set[str] = set()
+        self.not_sent_notices: list[str] = []  # "Not sent to QQ: …" in the portal rooms
         self._numbers = {Q2M: itertools.count(1), M2Q: itertools.count(1)}
         self._flow: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -228,11 +237,18 @@ class Traffic:
         """Per chat, the tags the puppet posted in its room, oldest first, with Synapse's
         origin_server_ts (seconds)."""
         result: dict[int, list[tuple[str, float]]] = {}
+        notices: list[str] = []
         for uin, room in self.chats.rooms.items():
             page = await self.chats.user.client.get_messages(
                 room, PaginationDirection.BACKWARD, limit=1000
             )
-            events: Iterable[Any] = reversed(page.events)  # type: ignore[attr-defined]
+            events: list[Any] = list(reversed(page.events))  # type: ignore[attr-defined]
+            notices += [
+                body
+                for event in events
+                if event.type == EventType.ROOM_MESSAGE
+                and (body := str(getattr(event.content, "body", ""))).startswith("Not sent to QQ")
+            ]
             result[uin] = [
                 (body, event.timestamp / 1000)
                 for event in events
@@ -240,6 +256,7 @@ class Traffic:
                 and event.sender == self.chats.stack.puppet(uin)
                 and self.tag_pattern.match(body := str(getattr(event.content, "body", "")))
             ]
+        self.not_sent_notices = notices
         return result
 
     def qq_side(self) -> dict[int, list[tuple[str, float]]]:
@@ -387,12 +404,22 @@ class Traffic:
 
     def ambiguous_sends(self) -> set[str]:
         """Tags of CLTMSGs whose reply the bridge did not read as the server sent it."""
-        return {tag for e in self.cltmsgs() if not e.intact for tag in self.tags_in(e.request)}
+        return {
+            tag
+            for e in self.cltmsgs()
+            if e.forwarded is not None and not e.intact
+            for tag in self.tags_in(e.request)
+        }
 
     def destroyed_batches(self) -> set[str]:
         """Tags in GetMsgEx replies (cleared from QQ as sent) that the bridge did not read
         intact."""
-        return {tag for e in self.polls() if not e.intact for tag in self.tags_in(e.reply_body())}
+        return {
+            tag
+            for e in self.polls()
+            if e.forwarded is not None and not e.intact
+            for tag in self.tags_in(e.reply_body())
+        }
 
     def in_flight_at(self, kills: Iterable[float]) -> tuple[set[str], set[str]]:
         """(GetMsgEx tags, CLTMSG tags) of the last exchange of each kind the bridge had
