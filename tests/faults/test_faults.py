@@ -133,7 +133,12 @@ async def _outage(
         traffic,
         counts,
         resumes,
-        notes=[f"waited {waited:.1f} s for the last round (bound {DRAIN_TIMEOUT:.0f} s)"],
+        notes=[
+            f"first attempts after restore: GetMsgEx "
+            f"{_fmt(traffic.first_attempt_after('GETMSGEX', restored))}, CLTMSG "
+            f"{_fmt(traffic.first_attempt_after('CLTMSG', restored))}",
+            f"waited {waited:.1f} s for the last round (bound {DRAIN_TIMEOUT:.0f} s)",
+        ],
     )
 
 

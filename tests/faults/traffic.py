@@ -379,6 +379,16 @@ class Traffic:
         ]
         return min(times) - moment if times else None
 
+    def first_attempt_after(self, command: str, moment: float) -> float | None:
+        """Seconds from ``moment`` to the first ``command`` (GETMSGEX, CLTMSG) the bridge sent
+        for this account that reached the proxy, or None."""
+        times = [
+            e.accepted
+            for e in self.chats.stack.proxy.exchanges
+            if e.command == command and e.uin == self.chats.uin and e.accepted >= moment
+        ]
+        return min(times) - moment if times else None
+
     # --- the proxy's record ---------------------------------------------------------------
 
     def cltmsgs(self) -> list[Exchange]:
