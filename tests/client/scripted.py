@@ -39,6 +39,9 @@ class ScriptedServer:
     # Per command: how many of the next requests answer RES=3 / NULL.
     penalties: dict[str, int] = field(default_factory=dict)
     silences: dict[str, int] = field(default_factory=dict)
+    # Per command: how many of the next replies are cut short before RES (the request itself
+    # is carried out, as on a connection that breaks after the server acted).
+    garbles: dict[str, int] = field(default_factory=dict)
     inbox: list[tuple[int, int, str]] = field(default_factory=list)  # (MT, UN, MG)
     seen: list[Seen] = field(default_factory=list)
     on_request: Callable[[Seen], None] | None = None
@@ -60,7 +63,7 @@ class ScriptedServer:
             self.silences[command.value] -= 1
             raise NoReply()
         reply = self._answer(command, fields)
-        return encode_reply(
+        body = encode_reply(
             [
                 ("VER", "1.1"),
                 ("CMD", command.reply_spelling),
@@ -69,6 +72,10 @@ class ScriptedServer:
                 *reply,
             ]
         )
+        if self.garbles.get(command.value, 0) > 0:
+            self.garbles[command.value] -= 1
+            return body[: body.index(b"RES=") + 2]  # "...&RE": no RES to read
+        return body
 
     def _answer(self, command: Command, fields: dict[str, str]) -> list[tuple[str, str]]:
         if command is Command.LOGIN:

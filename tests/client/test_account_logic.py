@@ -18,8 +18,15 @@ from bridge.qq.client import (
     TransportError,
 )
 from bridge.qq.clock import FakeClock, settle
-from bridge.qq.codes import MessageType, Status
-from bridge.qq.wire import InvalidUin, LoginRefused, NotLoggedIn, requests
+from bridge.qq.codes import AckCode, MessageType, Status
+from bridge.qq.wire import (
+    InvalidUin,
+    LoginRefused,
+    MalformedReply,
+    NotLoggedIn,
+    Penalty,
+    requests,
+)
 from bridge.qq.wire.replies import Event, StatusChange, TextMessage
 
 from .scripted import PASSWORD_MD5, ScriptedServer
@@ -436,6 +443,80 @@ async def test_logout_stops_everything_and_says_logged_out(
     count = len(server.seen)
     await clock.advance(100.0)
     assert len(server.seen) == count
+
+
+async def test_a_direct_command_retries_unreadable_replies_with_back_off(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, max_garbled_retries=3)
+    await client.login()
+    server.garbles["List"] = 3
+    friends = await run_on(clock, client.friends())
+    assert friends.uins == [10002, 10003]
+    lists = [seen.at - 1000.0 for seen in server.seen if seen.command == "List"]
+    assert lists == [0.0, 1.0, 3.0, 7.0]
+
+
+async def test_a_direct_command_gives_up_after_max_garbled_retries(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, max_garbled_retries=2)
+    await client.login()
+    server.garbles["DelFromList"] = 10
+    with pytest.raises(MalformedReply) as error:
+        await run_on(clock, client.remove(10002))
+    assert "RES" in str(error.value)  # the bot shows it: the reply had no RES
+    assert server.commands().count("DelFromList") == 3
+
+
+async def test_a_refusal_to_a_direct_command_is_not_retried(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded)
+    await client.login()
+    server.penalties["Ack_AddToList"] = 5
+    with pytest.raises(Penalty):
+        await client.ack(10002, AckCode.ACCEPT)
+    assert server.commands().count("Ack_AddToList") == 1
+
+
+async def test_an_unreadable_login_reply_is_retried(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0)
+    server.garbles["Login"] = 2
+    await run_on(clock, client.login())
+    assert client.state is ConnectionState.ONLINE
+    assert server.commands() == ["Login"] * 3
+
+
+async def test_a_queued_message_retries_an_unreadable_reply_and_may_arrive_twice(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0)
+    await client.login()
+    server.garbles["CLTMSG"] = 1  # the server took the message, the reply was lost
+    await run_on(clock, client.send_text(10002, "hi"))
+    sent = [seen.fields["MG"] for seen in server.seen if seen.command == "CLTMSG"]
+    assert sent == ["hi", "hi"]  # at least once (docs/protocol.md)
+
+
+async def test_an_unreadable_get_msg_ex_is_logged_and_not_asked_again(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = client_for(server, clock, recorded, poll_interval=1.0, idle_poll_interval=1.0)
+    await client.start()
+    await settle()
+    server.inbox.append((MessageType.USER, 10002, "lost with its reply"))
+    server.garbles["GetMsgEx"] = 1
+    await run_on(clock, clock.sleep(1.0))
+    assert "unreadable GetMsgEx reply" in caplog.text
+    polls = [seen.at - 1000.0 for seen in server.seen if seen.command == "GetMsgEx"]
+    assert polls == [0.0, 1.0]  # no retry of the garbled poll: the next is on schedule
+    server.inbox.append((MessageType.USER, 10002, "next"))
+    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
+    assert recorded.batches == [[TextMessage(10002, "next")]]
+    await client.stop()
 
 
 def _is_online(client: QQClient) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..clock import Clock
 from ..wire import InvalidUin, LoginRefused, NoReply, Penalty, WireError
 from .backoff import Backoff
-from .errors import SendFailed, TransportError
+from .errors import SendFailed, TransportError, is_unreadable
 from .pacing import Pacer
 from .settings import ClientSettings
 
@@ -107,7 +107,7 @@ class SendQueue:
 
     async def _run_step(self, job: Job, step: Step) -> None:
         settings, clock = self._settings, self._clock
-        penalties = no_replies = 0
+        penalties = no_replies = garbled = 0
         backoff = Backoff(settings.backoff_initial, settings.backoff_max, settings.backoff_jitter)
         network_trouble_since: float | None = None
         while True:
@@ -139,8 +139,21 @@ class SendQueue:
                 await clock.sleep(backoff.next_delay())
             except (LoginRefused, InvalidUin):
                 raise
-            except WireError as error:  # an unknown RES, garbage
-                raise SendFailed(f"the QQ server refused {job.what}: {error}") from None
+            except WireError as error:
+                if not is_unreadable(error):  # a RES we do not know: the server means it
+                    raise SendFailed(f"the QQ server refused {job.what}: {error}") from None
+                # A reply we cannot read says nothing about the request: the server may or
+                # may not have taken it. Sending again may deliver it twice, which beats
+                # losing it (docs/protocol.md, at-least-once), but only a few times.
+                garbled += 1
+                if garbled > settings.max_garbled_retries:
+                    raise SendFailed(
+                        f"the QQ server's replies to {job.what} could not be read "
+                        f"({garbled} times; the last: {error})"
+                    ) from None
+                delay = backoff.next_delay()
+                log.warning("%s: unreadable reply (%s); retrying in %.1f s", job.what, error, delay)
+                await clock.sleep(delay)
 
     def _fail_all(self, reason: str) -> None:
         if self._current is not None:
