@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -54,8 +55,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def server(clock: FakeClock) -> ScriptedServer:
-    return ScriptedServer(clock)
+async def server(clock: FakeClock) -> AsyncIterator[ScriptedServer]:
+    server = ScriptedServer(clock)
+    yield server
+    await server.close()
 
 
 @pytest.fixture
@@ -253,9 +256,9 @@ async def test_back_off_doubles_between_failed_polls_never_a_tight_loop(
     polls: list[float] = []
     real_post = server.post
 
-    async def counting_post(body: bytes) -> bytes:
+    async def counting_post(body: bytes, *, slow: bool = False) -> bytes:
         polls.append(clock.now())
-        return await real_post(body)
+        return await real_post(body, slow=slow)
 
     server.post = counting_post  # type: ignore[method-assign]
     await run_on(clock, clock.sleep(60.0), step=0.5)
@@ -413,8 +416,8 @@ async def test_stop_lets_a_fetched_batch_reach_the_handler(
     gate = asyncio.Event()
     real_post = server.post
 
-    async def slow_post(body: bytes) -> bytes:
-        reply = await real_post(body)
+    async def slow_post(body: bytes, *, slow: bool = False) -> bytes:
+        reply = await real_post(body, slow=slow)
         await gate.wait()
         return reply
 
@@ -517,6 +520,69 @@ async def test_an_unreadable_get_msg_ex_is_logged_and_not_asked_again(
     await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
     assert recorded.batches == [[TextMessage(10002, "next")]]
     await client.stop()
+
+
+async def test_polling_resumes_within_a_second_of_the_servers_return_after_a_long_outage(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    # The back-off alone would be at its 60 s maximum by now; the shared probe (one per
+    # second) cuts the wait short.
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, backoff_max=60.0)
+    await client.start()
+    server.down = True
+    await run_on(clock, clock.sleep(200.0), step=0.25)
+    refused = [at - clock.now() + 200.0 for at in server.refused]
+    probes = len(server.probes)
+    assert client.state is ConnectionState.RECONNECTING
+    back = clock.now()
+    server.down = False
+    server.inbox.append((MessageType.USER, 10002, "after the outage"))
+    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
+    assert clock.now() - back <= 1.0
+    assert recorded.batches == [[TextMessage(10002, "after the outage")]]
+    assert _is_online(client)
+    # During the outage the client itself tried only at its back-off (1, 2, 4, ... 60 s);
+    # the probe asked once a second.
+    assert refused == [0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 123.0, 183.0]
+    assert probes == 200
+    await client.stop()
+
+
+async def test_a_message_queued_during_an_outage_goes_within_a_second_of_the_return(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, send_give_up_after=300.0)
+    await client.login()
+    server.down = True
+    sending = asyncio.ensure_future(client.send_text(10002, "queued"))
+    await run_on(clock, clock.sleep(150.0), step=0.25)
+    assert not sending.done()
+    back = clock.now()
+    server.down = False
+    await run_on(clock, sending, step=0.25)
+    sent = [seen.at for seen in server.seen if seen.command == "CLTMSG"]
+    assert len(sent) == 1 and sent[0] - back <= 1.0
+
+
+async def test_penalisable_commands_ask_for_the_long_time_out_and_the_rest_the_short(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded)
+    await client.login()
+    await client.friends()
+    await client.online()
+    await client.info(10002)
+    await client.add(10002)
+    await client.ack(10002, AckCode.ACCEPT)
+    await client.remove(10002)
+    await run_on(clock, client.send_text(10002, "hi"))
+    await run_on(clock, client.set_status(Status.BUSY))
+    await client.fetch_events()
+    await client.logout()
+    slow = {seen.command for seen in server.seen if seen.slow}
+    quick = {seen.command for seen in server.seen if not seen.slow}
+    assert slow == {"CLTMSG", "Change_Stat", "Ack_AddToList", "DelFromList"}
+    assert quick == {"Login", "List", "Query_Stat", "GetInfo", "AddToList", "GetMsgEx", "Logout"}
 
 
 def _is_online(client: QQClient) -> bool:

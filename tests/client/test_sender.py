@@ -49,9 +49,11 @@ def clock() -> FakeClock:
 
 
 def queue_on(
-    clock: FakeClock, settings: ClientSettings = SETTINGS, **kwargs: Callable[[], None]
+    clock: FakeClock,
+    settings: ClientSettings = SETTINGS,
+    on_sent: Callable[[], None] = lambda: None,
 ) -> SendQueue:
-    return SendQueue(clock, settings, **kwargs)
+    return SendQueue(clock, settings, on_sent=on_sent)
 
 
 async def test_messages_are_paced_by_the_send_interval(clock: FakeClock) -> None:

@@ -49,6 +49,13 @@ ASSUMED_SESSION = LoginOk(heartbeat=60, lapse=300)
 
 _MD5 = re.compile(r"[0-9a-fA-F]{32}")
 
+# The commands the seeds show penalised (RES=3, seed 004), whose reply may itself take 20 s
+# ("响应时间20s"): they get the transport's long time-out. Every other command gets the short
+# one, so a server that accepts connections and never answers is noticed within seconds.
+PENALISABLE = frozenset(
+    {Command.CLTMSG, Command.CHANGE_STAT, Command.ACK_ADD_TO_LIST, Command.DEL_FROM_LIST}
+)
+
 # Why we are RECONNECTING when a fresh re-login does not hold (see _request).
 SESSION_DROPPED = "the QQ server drops our session right after login"
 
@@ -85,7 +92,12 @@ class QQClient:
         self._status = Status.ONLINE  # the last set_status that succeeded: a re-login restores it
         self._last_contact = self._clock.now()
         self._schedule = PollSchedule(self.settings, self.max_silence())
-        self._sender = SendQueue(self._clock, self.settings, on_sent=self._note_activity)
+        self._sender = SendQueue(
+            self._clock,
+            self.settings,
+            on_sent=self._note_activity,
+            until_reachable=transport.wait_reachable,
+        )
         self._poller = Poller(
             uin=uin,
             clock=self._clock,
@@ -96,6 +108,7 @@ class QQClient:
             deliver=on_events,
             last_contact=lambda: self._last_contact,
             max_silence=self.max_silence,
+            until_reachable=transport.wait_reachable,
         )
 
     def __repr__(self) -> str:  # never shows the md5
@@ -264,7 +277,7 @@ class QQClient:
         however many requests noticed) and retry the command once. RES=20 again after that
         raises SessionDropped, so callers back off instead of logging in once per request."""
         logins_before = self._logins
-        body = await self._post(build(next(self._seq)))
+        body = await self._post(build(next(self._seq)), slow=command in PENALISABLE)
         try:
             result = decoder(parse_envelope(command, body))
         except NotLoggedIn:
@@ -281,9 +294,9 @@ class QQClient:
         await self._reached_server()
         return result
 
-    async def _post(self, body: bytes) -> bytes:
+    async def _post(self, body: bytes, slow: bool = False) -> bytes:
         try:
-            return await self._transport.post(body)
+            return await self._transport.post(body, slow=slow)
         except TransportError as error:
             if self.state is ConnectionState.ONLINE:
                 await self._state.set(ConnectionState.RECONNECTING, str(error))
@@ -312,7 +325,7 @@ class QQClient:
             return
         body = requests.change_stat(self.uin, next(self._seq), status=self._status)
         try:
-            parse_envelope(Command.CHANGE_STAT, await self._post(body))
+            parse_envelope(Command.CHANGE_STAT, await self._post(body, slow=True))
         except (TransportError, WireError) as error:
             log.warning("QQ %d: could not set %s again: %s", self.uin, self._status.name, error)
             return
