@@ -28,7 +28,7 @@ from bridge.qq.wire import (
     Penalty,
     requests,
 )
-from bridge.qq.wire.replies import Event, StatusChange, TextMessage
+from bridge.qq.wire.replies import Event, EventsDropped, StatusChange, TextMessage
 
 from .scripted import PASSWORD_MD5, ScriptedServer
 from .timing import run_on
@@ -583,6 +583,26 @@ async def test_penalisable_commands_ask_for_the_long_time_out_and_the_rest_the_s
     quick = {seen.command for seen in server.seen if not seen.slow}
     assert slow == {"CLTMSG", "Change_Stat", "Ack_AddToList", "DelFromList"}
     assert quick == {"Login", "List", "Query_Stat", "GetInfo", "AddToList", "GetMsgEx", "Logout"}
+
+
+async def test_a_poll_hands_over_a_bounded_batch_and_reports_the_rest(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, max_batch_events=500, max_batch_senders=50)
+    await client.start()
+    server.inbox += [(MessageType.USER, 20000 + n % 80, f"m{n}") for n in range(800)]
+    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
+    (batch,) = recorded.batches
+    delivered, report = batch[:-1], batch[-1]
+    assert len(delivered) == 500
+    assert {event.sender for event in delivered if isinstance(event, TextMessage)} == set(
+        range(20000, 20050)
+    )
+    # In order: the first 500 events from the first 50 senders.
+    expected = [f"m{n}" for n in range(800) if n % 80 < 50][:500]
+    assert [event.text for event in delivered if isinstance(event, TextMessage)] == expected
+    assert report == EventsDropped(count=300, senders=30)  # senders 20050 to 20079
+    await client.stop()
 
 
 def _is_online(client: QQClient) -> bool:

@@ -31,6 +31,7 @@ from ..wire.replies import (
     parse_envelope,
 )
 from .backoff import Backoff
+from .bounds import bound_batch
 from .errors import SessionDropped, TransportError, is_unreadable
 from .poller import EventHandler, Poller
 from .schedule import PollSchedule
@@ -226,9 +227,13 @@ class QQClient:
 
     async def fetch_events(self) -> list[Event]:
         """One GetMsgEx, its events returned rather than handed to ``on_events``. The
-        server forgets what it returns, so use it only where the poll loop does not run."""
+        server forgets what it returns, so use it only where the poll loop does not run.
+        At most ``max_batch_events`` events from ``max_batch_senders`` senders, then one
+        ``EventsDropped`` for the rest (``bound_batch``)."""
         build = self._build(requests.get_msg_ex)
-        return await self._request(Command.GET_MSG_EX, build, decode_get_msg_ex)
+        events = await self._request(Command.GET_MSG_EX, build, decode_get_msg_ex)
+        settings = self.settings
+        return bound_batch(events, settings.max_batch_events, settings.max_batch_senders)
 
     async def keep_alive(self) -> None:
         """A request that changes nothing and consumes no events: List with TN=0."""
