@@ -293,14 +293,17 @@ async def test_a_stopped_server_means_reconnecting_until_it_is_back(
         fake_clock,
         eventually(lambda: alice.client.state is ConnectionState.RECONNECTING, "reconnecting"),
     )
-    await drive(fake_clock, fake_clock.sleep(30.0), step=0.5)  # a few back-off rounds
+    await drive(fake_clock, fake_clock.sleep(60.0), step=0.5)  # back-off up to 32 s by now
     assert alice.client.state is ConnectionState.RECONNECTING
     await simulator.start(host="127.0.0.1", port=port)
+    back = fake_clock.now()
     await drive(
         fake_clock,
         eventually(lambda: alice.client.state is ConnectionState.ONLINE, "online again"),
         step=0.5,
     )
+    # The shared probe (every 1 s) saw it back; the poll loop woke within its 1 s spread.
+    assert fake_clock.now() - back <= 3.0
     assert alice.states[-2:] == [ConnectionState.RECONNECTING, ConnectionState.ONLINE]
     assert (await alice.client.friends()).count == 2
 
