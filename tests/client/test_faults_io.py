@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bridge.qq.client import QQTransport, ReplyTooLarge, ServerUnreachable
+from bridge.qq.client import QQTransport, ReplyTooLarge, ServerUnreachable, TransportError
 from bridge.qq.clock import FakeClock, settle
 from bridge.qq.wire import requests
 
@@ -218,6 +218,33 @@ async def test_a_connection_attempt_that_is_never_answered_fails_after_the_conne
         await transport.close()
         filler.close()
         listener.close()
+
+
+async def test_a_dripping_reply_or_a_wait_for_a_free_connection_ends_but_is_not_an_outage(
+    serve: Callable[[Handler], Awaitable[LoopbackServer]],
+) -> None:
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.send(writer, b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nVER=1.1")
+        while True:  # never silent for a read time-out, never done
+            await asyncio.sleep(0.05)
+            await server.send(writer, b"&")
+
+    server = await serve(drip)
+    # One connection: the second request waits for the first one's, all in its total time.
+    transport = QQTransport(
+        server.url, timeout=0.4, read_timeout=0.2, connect_timeout=0.1, max_connections=1
+    )
+    try:
+        results = await asyncio.gather(
+            transport.post(LOGIN), transport.post(LOGIN), return_exceptions=True
+        )
+        for result in results:
+            assert isinstance(result, TransportError), result
+            assert not isinstance(result, ServerUnreachable)
+            assert "no complete answer" in str(result) and "within 0.5 s" in str(result)
+        assert transport.reachability.reachable  # it answers, slowly: not an outage
+    finally:
+        await transport.close()
 
 
 # --- the shared probe -----------------------------------------------------------------------

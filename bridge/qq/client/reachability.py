@@ -75,6 +75,9 @@ class Reachability:
         await self._clock.sleep(self._rng.uniform(0, self.spread))
 
     async def close(self) -> None:
+        """Stop probing and forget the outage: no prober is left to end it."""
+        self._reachable = True
+        self._event().set()
         prober, self._prober = self._prober, None
         if prober is not None:
             prober.cancel()

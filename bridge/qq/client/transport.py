@@ -32,6 +32,10 @@ _CHUNK = 64 * 1024
 _PROBE_UIN = 0
 
 
+class _TookTooLong(TransportError):
+    """The whole request ran past its ``total`` time-out (a free connection included)."""
+
+
 class Transport(Protocol):
     """What the client needs from a transport; QQTransport is the real one."""
 
@@ -65,11 +69,16 @@ class QQTransport:
         """Every time is in seconds, and every default our choice (docs/protocol.md):
 
         - ``connect_timeout``: to open the TCP connection, for every request (5 s).
-        - ``read_timeout``: the whole request, for commands the seeds never penalise
-          (``slow=False``: GetMsgEx, List, Query_Stat, GetInfo, Login, Logout, AddToList), so
-          a server that accepts and never answers is noticed within seconds (10 s).
-        - ``timeout``: the whole request for ``slow=True`` (CLTMSG, Change_Stat,
-          Ack_AddToList, DelFromList): seed 004's penalised reply may itself take 20 s (35 s).
+        - ``read_timeout``: the longest silence of the server once the request is sent, for
+          commands the seeds never penalise (``slow=False``: GetMsgEx, List, Query_Stat,
+          GetInfo, Login, Logout, AddToList), so a server that accepts and never answers is
+          noticed within seconds (10 s).
+        - ``timeout``: the same for ``slow=True`` (CLTMSG, Change_Stat, Ack_AddToList,
+          DelFromList): seed 004's penalised reply may itself take 20 s (35 s).
+        - Past either, or the connect time-out, the server counts as unreachable. A request
+          also never takes longer than ``connect_timeout + timeout`` in all, waiting for a
+          free connection included; past that it fails with a plain TransportError, which
+          says nothing about the server (the wait may have been ours).
         - ``max_reply_bytes``: the longest reply body read; past it ``ReplyTooLarge`` (1 MiB;
           the largest real reply is a few KB).
         - ``probe_interval``, ``probe_timeout``, ``recovery_spread``: while the server is
@@ -77,10 +86,19 @@ class QQTransport:
           random 0 to ``recovery_spread`` s after it answers (``reachability``).
         """
         self.server_url = server_url
-        self._slow = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
-        self._fast = aiohttp.ClientTimeout(total=read_timeout, sock_connect=connect_timeout)
+        # sock_connect and sock_read time the server; total also counts the wait for one of
+        # our max_connections, which under load is our doing, not the server's.
+        whole = connect_timeout + timeout
+        self._slow = aiohttp.ClientTimeout(
+            total=whole, sock_connect=connect_timeout, sock_read=timeout
+        )
+        self._fast = aiohttp.ClientTimeout(
+            total=whole, sock_connect=connect_timeout, sock_read=read_timeout
+        )
         self._probe_timeout = aiohttp.ClientTimeout(
-            total=probe_timeout, sock_connect=min(connect_timeout, probe_timeout)
+            total=probe_timeout,
+            sock_connect=min(connect_timeout, probe_timeout),
+            sock_read=probe_timeout,
         )
         self.max_reply_bytes = max_reply_bytes
         self._max_connections = max_connections
@@ -136,8 +154,12 @@ class QQTransport:
         except aiohttp.ServerDisconnectedError:
             # The old server's NULL: it closes the connection without a response.
             raise NoReply() from None
-        except (TimeoutError, aiohttp.ClientConnectionError, OSError) as error:
-            # No connection, or none that answered in time: the server or the path is down.
+        except aiohttp.ServerTimeoutError as error:  # connect or read: the server is silent
+            raise ServerUnreachable(describe(error, self.server_url, timeout)) from error
+        except TimeoutError as error:  # the whole request, a free connection included
+            raise _TookTooLong(describe(error, self.server_url, timeout)) from error
+        except (aiohttp.ClientConnectionError, OSError) as error:
+            # No connection (refused, reset, no route): the server or the path is down.
             # (ServerDisconnectedError, caught above, is a ClientConnectionError too.)
             raise ServerUnreachable(describe(error, self.server_url, timeout)) from error
         except aiohttp.ClientError as error:  # a broken reply: bad HTTP, a body cut short
@@ -164,7 +186,7 @@ class QQTransport:
         body = requests.list_friends(_PROBE_UIN, 0, tn=0)
         try:
             await self._exchange(body, self._probe_timeout)
-        except (ServerUnreachable, TimeoutError):
+        except (ServerUnreachable, _TookTooLong):
             return False
         except (TransportError, NoReply):  # it answered, if not well: it is there
             return True
@@ -185,6 +207,8 @@ def _never_reuses_connections(session: aiohttp.ClientSession) -> bool:
 def describe(error: BaseException, url: str, timeout: aiohttp.ClientTimeout) -> str:
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return f"could not connect to {url} within {timeout.sock_connect:g} s"
+    if isinstance(error, aiohttp.ServerTimeoutError):
+        return f"no answer from {url} within {timeout.sock_read:g} s"
     if isinstance(error, TimeoutError):
-        return f"no answer from {url} within {timeout.total:g} s"
+        return f"no complete answer from {url} within {timeout.total:g} s"
     return f"cannot reach {url}: {error.__class__.__name__}: {error}"
