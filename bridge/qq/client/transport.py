@@ -4,6 +4,11 @@ The old server closes every connection after its reply, and answers Query_Stat w
 with *two* HTTP responses on one connection (seed 000). Reusing a connection could hand
 that stray second response to the next request as its reply, so the connector never
 reuses one (``force_close=True``) and every request says ``Connection: close``.
+
+It also guards the bridge against a server that misbehaves: a reply is read only up to a
+size cap, the server's silence is timed apart for connecting, for quick commands and for
+those that may be penalised, and an outage is watched by one shared probe
+(``reachability``) instead of by every account (docs/protocol.md, *Client behaviour*).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from .reachability import Reachability
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
 
 MiB = 1024 * 1024
-# Read a reply in pieces of at most this many bytes, so a reply is never held twice over.
+# A reply is read this many bytes at a time, and never more than one byte past the cap.
 _CHUNK = 64 * 1024
 
 # The probe asks for a friend count (List TN=0: changes nothing, consumes no events) for a
