@@ -297,3 +297,37 @@ async def test_while_unreachable_nothing_is_sent_but_one_probe_and_its_answer_wa
         assert await transport.post(LOGIN) == REPLY
     finally:
         await transport.close()
+
+
+async def test_a_request_sent_into_the_outage_is_given_up_when_the_probe_sees_the_server_back(
+    serve: Callable[[Handler], Awaitable[LoopbackServer]],
+) -> None:
+    back = asyncio.Event()
+
+    async def dead_until_back(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not back.is_set():  # a connection made during the outage is never answered
+            await asyncio.Event().wait()
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(REPLY)
+        writer.write(head + REPLY)
+        await writer.drain()
+
+    server = await serve(dead_until_back)
+    clock = FakeClock()
+    transport = QQTransport(
+        server.url, timeout=60.0, read_timeout=0.2, probe_timeout=0.2, clock=clock
+    )
+    try:
+        message = asyncio.ensure_future(transport.post(LOGIN, slow=True))  # a CLTMSG, say
+        await eventually(connections(server, 1), "the message was sent")
+        with pytest.raises(ServerUnreachable):
+            await transport.post(LOGIN)  # a poll notices the outage
+        await settle()
+        back.set()
+        await clock.advance(1.0)  # the probe answers
+        await eventually(lambda: message.done(), "the message was given up")
+        with pytest.raises(ServerUnreachable) as error:
+            message.result()
+        assert "sent before an outage" in str(error.value)
+        assert await transport.post(LOGIN) == REPLY  # its retry goes through
+    finally:
+        await transport.close()

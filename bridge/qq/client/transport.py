@@ -13,6 +13,8 @@ those that may be penalised, and an outage is watched by one shared probe
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from typing import Protocol
 
@@ -29,6 +31,8 @@ from .reachability import Reachability
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
 
 MiB = 1024 * 1024
+log = logging.getLogger(__name__)
+
 # A reply is read this many bytes at a time, and never more than one byte past the cap.
 _CHUNK = 64 * 1024
 
@@ -111,6 +115,9 @@ class QQTransport:
             raise ValueError("the session must not reuse connections: make it with new_session()")
         self._session = session
         self._owns_session = session is None
+        # Requests under way, and those of them given up when an outage ended (_probe).
+        self._in_flight: set[asyncio.Future[bytes]] = set()
+        self._abandoned: set[asyncio.Future[bytes]] = set()
         self.reachability = Reachability(
             self._probe, clock or RealClock(), probe_interval, recovery_spread, rng
         )
@@ -129,11 +136,23 @@ class QQTransport:
         the probe has not seen it back), TransportError for other HTTP failures."""
         if not self.reachability.reachable:
             raise ServerUnreachable(f"{self.server_url} is unreachable; waiting for it to answer")
+        exchange = asyncio.ensure_future(self._exchange(body, self._slow if slow else self._fast))
+        self._in_flight.add(exchange)
         try:
-            reply = await self._exchange(body, self._slow if slow else self._fast)
+            reply = await exchange
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if exchange in self._abandoned and not (current and current.cancelling()):
+                raise ServerUnreachable(
+                    f"no answer from {self.server_url} to a request sent before an outage"
+                ) from None
+            raise
         except ServerUnreachable:
             self.reachability.lost()
             raise
+        finally:
+            self._in_flight.discard(exchange)
+            self._abandoned.discard(exchange)
         self.reachability.found()
         if not reply.strip():
             raise NoReply()
@@ -194,8 +213,22 @@ class QQTransport:
         except (ServerUnreachable, _TookTooLong):
             return False
         except (TransportError, NoReply):  # it answered, if not well: it is there
-            return True
+            pass
+        if not self.reachability.reachable:  # else a request got through meanwhile, and
+            self._abandon_in_flight()  # those under way may have been sent after it
         return True
+
+    def _abandon_in_flight(self) -> None:
+        """Give up the requests still under way when an outage ends. Nothing is sent during
+        one, so each was sent before it was noticed, into a server or route that has since
+        answered nothing: a CLTMSG there would otherwise wait out its 35 s after the server
+        is back. Its sender retries it at once, so it may arrive twice (at-least-once, as
+        after an unreadable reply; docs/protocol.md)."""
+        if self._in_flight:
+            log.info("giving up %d requests sent before the outage", len(self._in_flight))
+        for exchange in self._in_flight:
+            self._abandoned.add(exchange)
+            exchange.cancel()
 
 
 def new_session(max_connections: int = 100) -> aiohttp.ClientSession:
