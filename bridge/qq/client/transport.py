@@ -21,7 +21,7 @@ from typing import Protocol
 import aiohttp
 
 from ..clock import Clock, RealClock
-from ..wire import NoReply, requests
+from ..wire import NoReply, WireError, requests
 from .errors import ReplyTooLarge, ServerUnreachable, TransportError
 from .reachability import Reachability
 
@@ -212,7 +212,7 @@ class QQTransport:
             await self._exchange(body, self._probe_timeout)
         except (ServerUnreachable, _TookTooLong):
             return False
-        except (TransportError, NoReply):  # it answered, if not well: it is there
+        except (TransportError, WireError):  # it answered, if not well: it is there
             pass
         if not self.reachability.reachable:  # else a request got through meanwhile, and
             self._abandon_in_flight()  # those under way may have been sent after it
