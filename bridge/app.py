@@ -57,8 +57,14 @@ class BridgeApp:
             # homeserver is back; the queues retry by themselves (worker.py, homeserver.py).
             default_http_retry_count=1,
         )
+        qq = config.qq_settings
         self._transport = QQTransport(
-            config.qq_server, timeout=float(config.qq_settings["request_timeout"])
+            config.qq_server,
+            timeout=float(qq["request_timeout"]),
+            connect_timeout=float(qq["connect_timeout"]),
+            read_timeout=float(qq["read_timeout"]),
+            max_reply_bytes=int(qq["max_reply_bytes"]),
+            clock=self.clock,  # the shared probe waits on the clients' clock
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
         handler = MatrixHandler(bridge)

@@ -18,6 +18,7 @@ from .db.text import storable
 from .qq.codes import Status
 from .qq.wire.replies import (
     Event,
+    EventsDropped,
     FriendRequest,
     RequestAccepted,
     RequestRejected,
@@ -66,6 +67,8 @@ def journal_item(event: Event) -> tuple[int, str, str]:
             return sender, REJECTED, reason
         case UnknownEvent(kind, sender, text):
             return sender, UNKNOWN, f"{kind}:{text}"
+        case EventsDropped(count, senders):  # placeholder until the core's own handler
+            return 0, "unknown", f"dropped:{count} events from {senders} senders"
     raise TypeError(f"not a QQ event: {event!r}")
 
 

@@ -37,7 +37,10 @@ def test_example_has_the_documented_defaults() -> None:
         "send_interval": 1.0,
         "penalty_wait": 20.0,
         "max_penalties": 5,
+        "connect_timeout": 5.0,
+        "read_timeout": 10.0,
         "request_timeout": 35.0,
+        "max_reply_bytes": 1048576,
     }
     assert isinstance(config.qq_settings["max_penalties"], int)
     assert config.username_template == "qq_{uin}"
@@ -183,7 +186,10 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "qq.max_poll_interval",
         "qq.penalty_wait",
         "qq.max_penalties",
+        "qq.connect_timeout",
+        "qq.read_timeout",
         "qq.request_timeout",
+        "qq.max_reply_bytes",
         "bridge.displayname_template",
         "logging",
     ]

@@ -175,6 +175,7 @@ class Config:
             name: float(self[f"qq.{name}"]) for name in QQ_PACING_FLOATS
         }
         settings["max_penalties"] = int(self["qq.max_penalties"])
+        settings["max_reply_bytes"] = int(self["qq.max_reply_bytes"])
         return settings
 
     @property

@@ -26,8 +26,12 @@ QQ_PACING_FLOATS = (
     "max_poll_interval",
     "send_interval",
     "penalty_wait",
+    "connect_timeout",
+    "read_timeout",
     "request_timeout",
 )
+# Below this a real reply (a GetInfo, a list of 160 friends: a few KB) could be refused.
+MIN_REPLY_BYTES = 64 * 1024
 ASYNC_DATABASE_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 
 _LOCALPART = re.compile(r"[a-z0-9._=\-/+]+")
@@ -140,6 +144,16 @@ def _check_qq_pacing(config: Config) -> None:
     penalties = _required(config, "qq.max_penalties")
     if isinstance(penalties, bool) or not isinstance(penalties, int) or penalties < 1:
         raise ConfigError("qq.max_penalties must be a positive integer", "qq.max_penalties")
+    limit = _required(config, "qq.max_reply_bytes")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_REPLY_BYTES:
+        raise ConfigError(
+            f"qq.max_reply_bytes must be a whole number of bytes, at least {MIN_REPLY_BYTES}",
+            "qq.max_reply_bytes",
+        )
+    if config["qq.request_timeout"] < config["qq.read_timeout"]:
+        raise ConfigError(
+            "qq.request_timeout must be at least qq.read_timeout", "qq.request_timeout"
+        )
     if config["qq.max_poll_interval"] < config["qq.poll_interval"]:
         raise ConfigError(
             "qq.max_poll_interval must be at least qq.poll_interval", "qq.max_poll_interval"
