@@ -18,6 +18,8 @@ from .db import Database
 from .matrix import MatrixHandler
 from .qq.client import QQTransport
 from .qq.clock import Clock
+from .security import CredentialVault
+from .web import WebRoutes, add_web
 
 log = logging.getLogger("bridge.app")
 
@@ -35,10 +37,14 @@ class BridgeApp:
         self._az: BridgeAppService | None = None
         self._db: Database | None = None
         self._transport: QQTransport | None = None
+        self.web: WebRoutes | None = None
 
     async def start(self) -> None:
         config = self.config
-        self._db = db = await Database.open(config.database_url)
+        vault = CredentialVault.from_file(config.secret_key_path)
+        self._db = db = await Database.open(config.database_url, vault=vault)
+        if sealed := await db.seal_stored_logins():
+            log.info("Encrypted %d QQ logins stored before encryption", sealed)
         if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
             log.info("Deleted %d finished journal rows older than 30 days", pruned)
         if pruned := await db.prune_matrix_events(older_than=JOURNAL_RETENTION):
@@ -66,6 +72,7 @@ class BridgeApp:
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
+        self.web = add_web(az.app, bridge)
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         for user in await bridge.all_users():
