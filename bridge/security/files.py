@@ -45,3 +45,11 @@ def private_sqlite_files(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     for suffix in SQLITE_SUFFIXES:
         make_private(path.with_name(path.name + suffix))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (an existing file is tightened)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    make_private(path)
