@@ -24,9 +24,12 @@ __all__ = ["LOGIN_PATH", "LoginLinks", "Provisioning", "WebRoutes", "add_web", "
 
 log = logging.getLogger("bridge.web")
 
-# Per client address: a burst of 20 requests, then one every 2 seconds. Generous for a person
-# or a front end; a guesser of the shared secret gets 1800 tries an hour.
-BURST, PER_SECOND = 20.0, 0.5
+# Per client address: a burst of 30 requests, then one a second. Generous for a person or a
+# front end; against a 256-bit shared secret, 3600 guesses an hour are nothing.
+BURST, PER_SECOND = 30.0, 1.0
+# Loggers that write login links: aiohttp's access log (the request line) and mautrix's log of
+# the bot's requests at DEBUG (the notice with the link).
+LINK_LOGGERS = ("aiohttp.access", "mau.appservice.api.bot")
 _LINK_IN_LOG = re.compile(re.escape(LOGIN_PATH) + r"/[A-Za-z0-9_\-]+")
 
 
@@ -50,7 +53,7 @@ def add_web(app: web.Application, bridge: Bridge) -> WebRoutes:
     else:
         provisioning = Provisioning(bridge, secret, bridge.config.provisioning_prefix, limiter)
         provisioning.add_routes(app)
-    _hide_links_in_access_log()
+    _hide_links_in_logs()
     return WebRoutes(page, provisioning)
 
 
@@ -63,18 +66,19 @@ def login_link(bridge: Bridge, mxid: str) -> str | None:
 
 
 class _HideLoginLinks(logging.Filter):
-    """aiohttp's access log writes each request line: cut the token out of login links."""
+    """Cut the token out of login links in a record: its message, arguments and extras."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and LOGIN_PATH in record.msg:
-            record.msg = _LINK_IN_LOG.sub(LOGIN_PATH + "/…", record.msg)
+        if isinstance(record.args, tuple) and any(LOGIN_PATH in str(a) for a in record.args):
+            record.msg, record.args = record.getMessage(), ()  # formatted once, then cut below
         for name, value in list(vars(record).items()):
-            if isinstance(value, str) and LOGIN_PATH in value and name != "msg":
+            if isinstance(value, str) and LOGIN_PATH in value:
                 setattr(record, name, _LINK_IN_LOG.sub(LOGIN_PATH + "/…", value))
         return True
 
 
-def _hide_links_in_access_log() -> None:
-    access = logging.getLogger("aiohttp.access")
-    if not any(isinstance(f, _HideLoginLinks) for f in access.filters):
-        access.addFilter(_HideLoginLinks())
+def _hide_links_in_logs() -> None:
+    for name in LINK_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _HideLoginLinks) for f in logger.filters):
+            logger.addFilter(_HideLoginLinks())
