@@ -47,24 +47,26 @@ def crowded_notice(others: list[UserID], joined: bool) -> str:
 
 
 async def others_in_room(bridge: Bridge, room_id: RoomID, user: UserID) -> list[UserID]:
-    """Members (joined or invited) of ``room_id`` other than ``user`` and the bot, as the
-    homeserver knows them now."""
-    bot = UserID(bridge.config.bot_mxid)
+    """Members (joined or invited) of ``room_id`` other than ``user`` and the bridge's own
+    (the bot, puppets), as the homeserver knows them now."""
     members = await bridge.bot.get_members(room_id)
     return [
         UserID(member.state_key)
         for member in members
         if isinstance(member.content, MemberStateEventContent)
         and member.content.membership in ROOM_READERS
-        and member.state_key not in (user, bot)
+        and member.state_key != user
+        and not bridge.is_bridge_ghost(member.state_key)
     ]
 
 
 async def management_room_member(bridge: Bridge, room_id: RoomID, target: UserID) -> None:
     """Someone was invited to or joined ``room_id``: if that is a third person in a management
     room, it stops being one (in the store first), and the bot says why and leaves."""
+    if bridge.is_bridge_ghost(target):
+        return  # the bot, or a puppet: ours, and they tell no one
     owner = await bridge.db.get_user_by_management_room(room_id)
-    if owner is None or target in (owner.mxid, bridge.config.bot_mxid):
+    if owner is None or target == owner.mxid:
         return
     user = await bridge.user(owner.mxid)
     await user.set_management_room(None)

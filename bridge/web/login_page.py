@@ -11,6 +11,7 @@ import html
 import logging
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from aiohttp import web
 
@@ -88,11 +89,14 @@ class LoginPage:
     async def submit(self, request: web.Request) -> web.Response:
         if not self.limiter.allow(request.remote or "?"):
             return _page("<p class=error>Too many attempts: wait a minute.</p>", status=429)
-        if (request.content_length or 0) > MAX_FORM_BYTES:
+        # Read no more than a form needs: the listener accepts large bodies for transactions.
+        body = await request.content.read(MAX_FORM_BYTES + 1)
+        if len(body) > MAX_FORM_BYTES:
             return _page("<p class=error>That form is too large.</p>", status=413)
         token = request.match_info["token"]
-        form = await request.post()
-        uin_text, password = str(form.get("uin", "")).strip(), str(form.get("password", ""))
+        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+        uin_text = (form.get("uin") or [""])[0].strip()
+        password = (form.get("password") or [""])[0]
         owner = self.bridge.login_links.owner(token)
         if owner is None:
             return _page(GONE, status=404)

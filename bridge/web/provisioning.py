@@ -98,10 +98,12 @@ class Provisioning:
         )
 
     async def login(self, request: web.Request, user: User) -> web.Response:
-        if (request.content_length or 0) > MAX_BODY_BYTES:
+        # Read no more than a login needs: the listener accepts large bodies for transactions.
+        raw = await request.content.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
             return _error(413, "M_TOO_LARGE", "The body is too large")
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _error(400, "M_NOT_JSON", "The body is not JSON")
         uin = body.get("uin") if isinstance(body, dict) else None
