@@ -188,11 +188,14 @@ class MatrixHandler:
     async def _after_hiding(self, event: MessageEvent) -> None:
         """Redact first; then a command runs as usual, anything else is only answered."""
         hidden = await redact_login(self.bridge, event.room_id, event.event_id, _edited(event))
+        if not hidden:
+            await self._tell_room(event.room_id, LOGIN_NOT_HIDDEN)
         user = await self.bridge.user(event.sender)
         if user.management_room == event.room_id:
-            await self._command(event, user, hidden)
-        else:
-            await self._tell_room(event.room_id, LOGIN_HIDDEN if hidden else LOGIN_NOT_HIDDEN)
+            # hidden=True: the one try to redact was made, and a failure was told.
+            await self._command(event, user, hidden=True)
+        elif hidden:
+            await self._tell_room(event.room_id, LOGIN_HIDDEN)
 
     async def _encrypted(self, event: EncryptedEvent) -> None:
         if self.bridge.config.permission(event.sender) is None:

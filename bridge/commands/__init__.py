@@ -37,7 +37,7 @@ async def handle_command(
     hidden: bool = False,
 ) -> None:
     """Run one line typed in the management room; ``edited``: the event this one edits;
-    ``hidden``: the message was already redacted (it looked like a login)."""
+    ``hidden``: the handler already tried to redact it (it looked like a login)."""
     name, _, rest = body.strip().partition(" ")
     ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest, edited, hidden)
     if bridge.config.permission(user.mxid) is None:
