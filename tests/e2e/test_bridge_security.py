@@ -186,6 +186,22 @@ async def test_a_login_typed_in_a_portal_is_redacted_and_not_sent_to_qq(
     assert await peer.texts_from(30055, 1) == ["after the password"]
 
 
+async def test_a_login_the_bot_cannot_redact_is_answered(new_user: UserFactory, bot: str) -> None:
+    """In a DM made with the private_chat preset the bot has no power to redact: it says so."""
+    user = await new_user("nopower")
+    room = await user.client.create_room(
+        preset=RoomCreatePreset.PRIVATE, is_direct=True, invitees=[UserID(bot)]
+    )
+    await user.wait_for_text(room, "Send `login", sender=bot)
+    sent = await user.send(room, f"login 30049 {E2E_ACCOUNTS[30049].password}")
+    await user.wait_for_text(room, "I could not remove it here: delete it yourself", sender=bot)
+    await user.wait_for_text(room, "Logged in to QQ as 30049", sender=bot)
+    assert not await _redacted(user, room, sent)
+    mark = user.mark()
+    await user.send(room, "logout")
+    await user.wait_for_text(room, "Logged out of QQ", sender=bot, after=mark)
+
+
 # --- the management room --------------------------------------------------------------------
 
 
