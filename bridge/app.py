@@ -19,6 +19,8 @@ from .db import Database
 from .matrix import MatrixHandler
 from .qq.client import QQTransport
 from .qq.clock import Clock
+from .security import CredentialVault
+from .web import WebRoutes, add_web
 
 log = logging.getLogger("bridge.app")
 
@@ -38,10 +40,14 @@ class BridgeApp:
         self._db: Database | None = None
         self._transport: QQTransport | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self.web: WebRoutes | None = None
 
     async def start(self) -> None:
         config = self.config
-        self._db = db = await Database.open(config.database_url)
+        vault = CredentialVault.from_file(config.secret_key_path)
+        self._db = db = await Database.open(config.database_url, vault=vault)
+        if sealed := await db.seal_stored_logins():
+            log.info("Encrypted %d QQ logins stored before encryption", sealed)
         await self._prune(db)
         self._az = az = BridgeAppService(
             server=config.homeserver_address,
@@ -72,6 +78,7 @@ class BridgeApp:
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
+        self.web = add_web(az.app, bridge)
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         for user in await bridge.all_users():

@@ -20,6 +20,7 @@ from .puppet import Puppet
 from .qq.client import ClientSettings, QQTransport
 from .qq.clock import Clock, RealClock
 from .user import User
+from .web.links import LoginLinks
 
 log = logging.getLogger("bridge.core")
 
@@ -42,6 +43,8 @@ class Bridge:
         self._puppets: dict[int, Puppet] = {}
         self._portals: dict[tuple[str, int], Portal] = {}
         self._lock = asyncio.Lock()
+        self._uin_locks: dict[int, asyncio.Lock] = {}
+        self.login_links = LoginLinks(self.clock.now)
         self.client_settings = client_settings(config)
         self.homeserver = HomeserverWatch(
             config.homeserver_address, lambda: az.http_session, self.clock, self.retry_deliveries
@@ -74,6 +77,10 @@ class Bridge:
 
     def loaded_users(self) -> list[User]:
         return list(self._users.values())
+
+    def uin_lock(self, uin: int) -> asyncio.Lock:
+        """Held while logging in to ``uin``, by whichever Matrix user (see login.py)."""
+        return self._uin_locks.setdefault(uin, asyncio.Lock())
 
     def retry_deliveries(self) -> None:
         """The homeserver is back: every queue waiting out a back-off tries again now."""

@@ -182,6 +182,9 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
     config = Config.load(path)
 
     assert config.added_keys == [
+        "appservice.secret_key_file",
+        "appservice.public_address",
+        "provisioning",
         "qq.poll_interval",
         "qq.max_poll_interval",
         "qq.penalty_wait",
@@ -237,7 +240,7 @@ def test_upgrade_from_nothing_but_the_required_values_gives_the_example(tmp_path
 def test_load_without_update_leaves_the_file_alone(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(OLD_CONFIG)
-    with pytest.raises(ConfigError, match=r"qq\.poll_interval is missing"):
+    with pytest.raises(ConfigError, match=r"appservice\.secret_key_file is missing"):
         Config.load(path, update=False)
     assert path.read_text() == OLD_CONFIG
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from ..security import CredentialVault
 from .contacts import ContactQueries
 from .engine import create_engine
 from .matrix_events import MatrixEventQueries
@@ -21,19 +22,23 @@ class Database(ContactQueries, MatrixEventQueries):
     engine: AsyncEngine
     state_store: SQLStateStore
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, vault: CredentialVault | None = None) -> None:
         # Rows are copied out before a session ends, so nothing needs reloading after commit.
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         super().__init__(sessions, engine.dialect.name)
         self.engine = engine
+        self._vault = vault
         self.state_store = SQLStateStore(sessions, engine.dialect.name)
 
     @classmethod
-    async def open(cls, url: str, schema: str | None = None) -> Database:
+    async def open(
+        cls, url: str, schema: str | None = None, vault: CredentialVault | None = None
+    ) -> Database:
         """Connect and migrate the schema to the latest revision.
 
         `schema` (PostgreSQL only) puts every table in that existing schema instead of the
         connection's default, so that several bridges or test runs can share one database.
+        `vault` seals the stored QQ logins (the bridge always gives one).
         """
         engine = create_engine(url, schema)
         try:
@@ -41,7 +46,7 @@ class Database(ContactQueries, MatrixEventQueries):
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, vault)
 
     async def close(self) -> None:
         await self.engine.dispose()
