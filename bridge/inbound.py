@@ -17,6 +17,7 @@ from .db import InboundRow
 from .db.text import storable
 from .qq.codes import Status
 from .qq.wire.replies import (
+    BatchUnreadable,
     Event,
     EventsDropped,
     FriendRequest,
@@ -74,6 +75,12 @@ def journal_item(event: Event) -> tuple[int, str, str]:
             text = (
                 f"QQ sent more at once than the bridge takes in one batch: {count} events from "
                 f"{senders} senders were not bridged."
+            )
+            return 0, DROPPED, text
+        case BatchUnreadable():
+            text = (
+                "A reply from the QQ server could not be read, so the QQ messages in it, if "
+                "any, are lost: QQ sends each message only once."
             )
             return 0, DROPPED, text
     raise TypeError(f"not a QQ event: {event!r}")

@@ -28,7 +28,13 @@ from bridge.qq.wire import (
     Penalty,
     requests,
 )
-from bridge.qq.wire.replies import Event, EventsDropped, StatusChange, TextMessage
+from bridge.qq.wire.replies import (
+    BatchUnreadable,
+    Event,
+    EventsDropped,
+    StatusChange,
+    TextMessage,
+)
 
 from .scripted import PASSWORD_MD5, ScriptedServer
 from .timing import run_on
@@ -504,7 +510,7 @@ async def test_a_queued_message_retries_an_unreadable_reply_and_may_arrive_twice
     assert sent == ["hi", "hi"]  # at least once (docs/protocol.md)
 
 
-async def test_an_unreadable_get_msg_ex_is_logged_and_not_asked_again(
+async def test_an_unreadable_get_msg_ex_is_reported_and_not_asked_again(
     server: ScriptedServer, clock: FakeClock, recorded: Recorded, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = client_for(server, clock, recorded, poll_interval=1.0, idle_poll_interval=1.0)
@@ -516,9 +522,10 @@ async def test_an_unreadable_get_msg_ex_is_logged_and_not_asked_again(
     assert "unreadable GetMsgEx reply" in caplog.text
     polls = [seen.at - 1000.0 for seen in server.seen if seen.command == "GetMsgEx"]
     assert polls == [0.0, 1.0]  # no retry of the garbled poll: the next is on schedule
+    assert recorded.batches == [[BatchUnreadable()]]  # the user hears that it was lost
     server.inbox.append((MessageType.USER, 10002, "next"))
-    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
-    assert recorded.batches == [[TextMessage(10002, "next")]]
+    await run_on(clock, _until(lambda: len(recorded.batches) == 2), step=0.25)
+    assert recorded.batches[1] == [TextMessage(10002, "next")]
     await client.stop()
 
 

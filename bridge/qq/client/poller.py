@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from ..clock import Clock
 from ..wire import InvalidUin, LoginRefused, NoReply, Penalty, WireError
-from ..wire.replies import Event
+from ..wire.replies import BatchUnreadable, Event
 from .backoff import Backoff
 from .errors import ServerUnreachable, TransportError
 from .reachability import sleep_or_until
@@ -105,8 +105,9 @@ class Poller:
             return self._settings.penalty_wait
         except WireError:
             # A reply we cannot read: whatever it held is lost (the server forgets a batch
-            # once sent, so asking again would not bring it back); say so loudly, carry on.
+            # once sent, so asking again would not bring it back); say so, and carry on.
             log.exception("QQ %d: unreadable GetMsgEx reply", self._uin)
+            await self._hand_over([BatchUnreadable()])
             return self._schedule.next_interval(self._clock.now())
         self._backoff.reset()
         if events:

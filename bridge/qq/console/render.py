@@ -7,6 +7,7 @@ from datetime import datetime
 from ..client import ConnectionState
 from ..codes import AddResult, Status
 from ..wire.replies import (
+    BatchUnreadable,
     Event,
     EventsDropped,
     FriendList,
@@ -46,6 +47,8 @@ def event_lines(event: Event, when: datetime, nicks: dict[int, str]) -> list[str
         return [head, *(f"{' ' * len(prefix)}   {line}" for line in lines[1:])]
     if isinstance(event, EventsDropped):
         return [f"{prefix} * {event.count} events from {event.senders} senders were dropped"]
+    if isinstance(event, BatchUnreadable):
+        return [f"{prefix} * a reply from the server could not be read; its events are lost"]
     sender = who(event.sender, nicks)
     if isinstance(event, StatusChange):
         return [f"{prefix} * {sender} is now {STATUS_WORDS[event.status]}"]

@@ -208,11 +208,17 @@ class EventsDropped:
     senders: int
 
 
-# What the server sends (``decode_get_msg_ex``); EventsDropped is only ever added by the client.
+@dataclass(frozen=True)
+class BatchUnreadable:
+    """Not from the server: the client's report that a GetMsgEx reply could not be read. The
+    server forgets a batch once sent, so whatever it held is lost; the user is told so."""
+
+
+# What the server sends (``decode_get_msg_ex``); the other two are only ever made by the client.
 ServerEvent = (
     TextMessage | StatusChange | FriendRequest | RequestAccepted | RequestRejected | UnknownEvent
 )
-Event = ServerEvent | EventsDropped
+Event = ServerEvent | EventsDropped | BatchUnreadable
 
 
 @dataclass(frozen=True)
