@@ -40,6 +40,7 @@ class BridgeApp:
         self._db: Database | None = None
         self._transport: QQTransport | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._handler: MatrixHandler | None = None
         self.web: WebRoutes | None = None
 
     async def start(self) -> None:
@@ -73,7 +74,7 @@ class BridgeApp:
             clock=self.clock,  # the shared probe waits on the clients' clock
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
-        handler = MatrixHandler(bridge)
+        self._handler = handler = MatrixHandler(bridge)
         az.matrix_event_handler(handler.handle_event)
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
@@ -119,15 +120,19 @@ class BridgeApp:
         log.debug("Bot %s ready", UserID(self.config.bot_mxid))
 
     async def stop(self) -> None:
+        """Outside in: no new transactions, then no background work, then the users (their
+        clients and queues), and only then what they use (the probes, the transport)."""
         if self._housekeeping:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
-        if self.bridge:
-            await self.bridge.homeserver.stop()
-            for user in self.bridge.loaded_users():
-                await user.stop()
         if self._az:
             await self._az.stop()
+        if self._handler:
+            await self._handler.stop()
+        if self.bridge:
+            for user in self.bridge.loaded_users():
+                await user.stop()
+            await self.bridge.homeserver.stop()
         if self._transport:
             await self._transport.close()
         if self._db:

@@ -20,16 +20,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import aiohttp
 import sqlalchemy.exc
 from aiohttp import web
 from mautrix.appservice import AppService
+from mautrix.errors import MatrixConnectionError, MatrixRequestError
 from mautrix.types import JSON, Event, EventType, SerializerError
+
+from .logs import failure
 
 log = logging.getLogger("bridge.appservice")
 
@@ -42,20 +45,27 @@ UnreadableHandler = Callable[[JSON, BaseException], Awaitable[None]]
 
 
 def is_infrastructure_failure(error: BaseException) -> bool:
-    """A failure of the bridge's own footing, not of the event: retrying later may succeed.
+    """A failure of the bridge's footing, not of the event: retrying later may succeed.
 
-    The database unreachable, locked or out of space (SQLAlchemy's OperationalError,
-    InterfaceError, pool time-outs), the disk or the network (OSError), memory.
+    The database unreachable, restarted, locked, deadlocked or out of space (every DBAPIError
+    but a constraint or data error, which is about the row), the disk or the network (OSError,
+    aiohttp and mautrix connection errors), the homeserver failing or rate-limiting us (5xx,
+    429), memory.
     """
+    if isinstance(error, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.DataError):
+        return False
+    if isinstance(error, MatrixRequestError):
+        return error.http_status >= 500 or error.http_status in (0, 429)
     return isinstance(
         error,
-        sqlalchemy.exc.OperationalError
+        sqlalchemy.exc.DBAPIError
         | sqlalchemy.exc.InterfaceError
         | sqlalchemy.exc.TimeoutError
         | sqlalchemy.exc.DisconnectionError
+        | MatrixConnectionError
+        | aiohttp.ClientError
         | OSError
-        | MemoryError
-        | asyncio.TimeoutError,
+        | MemoryError,
     )
 
 
@@ -134,15 +144,31 @@ class BridgeAppService(AppService):
         except Exception as error:
             if is_infrastructure_failure(error):
                 raise
-            log.exception("Event %s could not be handled", getattr(event, "event_id", "?"))
+            # The error's type and where, never its text: that may quote the event's content,
+            # and the content may be a password.
+            log.error(
+                "Event %s could not be handled: %s", getattr(event, "event_id", "?"), failure(error)
+            )
             if self.on_event_failure is not None:
-                await self.on_event_failure(event, error)
+                await self._report(self.on_event_failure(event, error))
 
     async def _unreadable(self, raw_event: JSON, error: BaseException) -> None:
         event_id = raw_event.get("event_id") if isinstance(raw_event, dict) else None
-        log.warning("Event %s is malformed: %s", event_id, error)
+        # mautrix's SerializerError quotes the whole content: only its type is logged.
+        log.warning("Event %s is malformed (%s)", event_id, type(error).__name__)
         if self.on_unreadable_event is not None and isinstance(raw_event, dict):
-            await self.on_unreadable_event(raw_event, error)
+            await self._report(self.on_unreadable_event(raw_event, error))
+
+    @staticmethod
+    async def _report(telling: Awaitable[None]) -> None:
+        """Run a failure handler: only an infrastructure failure of its own may answer 500
+        (and have the transaction retried); anything else must not stall everyone."""
+        try:
+            await telling
+        except Exception as error:
+            if is_infrastructure_failure(error):
+                raise
+            log.error("Could not report a failed event: %s", type(error).__name__)
 
     async def handle_matrix_event(self, event: Event, ephemeral: bool = False) -> None:
         # mautrix's, without its background mode (which could lose a failure unnoticed).

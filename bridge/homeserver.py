@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 
 import aiohttp
+from mautrix.errors import MatrixConnectionError, MatrixRequestError
 
 from .qq.clock import Clock
 
@@ -46,6 +47,7 @@ class HomeserverWatch:
         return self._probe is not None and not self._probe.done()
 
     def unreachable(self) -> None:
+        """A request found no homeserver (no connection, 502/503/504: see is_unreachable)."""
         if not self.probing:
             self._probe = asyncio.create_task(self._run(), name="homeserver probe")
 
@@ -63,12 +65,17 @@ class HomeserverWatch:
             self._probe = None
 
     async def _run(self) -> None:
+        missed = False
         while True:
             await self._clock.sleep(PROBE_INTERVAL)
             if await self._answers():
                 self._probe = None
-                self._back()
+                # Answering at once means it was never away (a request failed for some other
+                # reason): the queues keep their own back-off rather than retry every second.
+                if missed:
+                    self._back()
                 return
+            missed = True
 
     async def _answers(self) -> bool:
         timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
@@ -81,3 +88,12 @@ class HomeserverWatch:
     def _back(self) -> None:
         log.info("The homeserver answers again; resuming deliveries")
         self._on_back()
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """The homeserver is not there (or its proxy says so), as opposed to failing a request."""
+    if isinstance(error, MatrixRequestError):
+        return error.http_status in (0, 502, 503, 504)
+    return isinstance(
+        error, MatrixConnectionError | aiohttp.ClientConnectionError | TimeoutError | OSError
+    )

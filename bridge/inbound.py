@@ -15,6 +15,7 @@ from mautrix.types import EventID
 
 from .db import InboundRow
 from .db.text import storable
+from .homeserver import is_unreachable
 from .qq.codes import Status
 from .qq.wire.replies import (
     BatchUnreadable,
@@ -113,7 +114,8 @@ class Inbound:
             # watch ends the back-off once Synapse answers) for as long as it takes. Anything
             # else is retried a few times, then handed over as a notice.
             if is_transient(error):
-                self.user.bridge.homeserver.unreachable()
+                if is_unreachable(error):
+                    self.user.bridge.homeserver.unreachable()
                 raise
             if self._count_failure(row) < MAX_ATTEMPTS:
                 raise

@@ -60,17 +60,26 @@ async def others_in_room(bridge: Bridge, room_id: RoomID, user: UserID) -> list[
     ]
 
 
-async def management_room_member(bridge: Bridge, room_id: RoomID, target: UserID) -> None:
+async def close_crowded_room(bridge: Bridge, room_id: RoomID, target: UserID) -> bool:
     """Someone was invited to or joined ``room_id``: if that is a third person in a management
-    room, it stops being one (in the store first), and the bot says why and leaves."""
+    room, it stops being one, in the store. True then (the caller has the bot say why and
+    leave, see ``leave_crowded_room``).
+
+    Called in line, inside the appservice transaction: a command sent right after the join
+    must already find the room closed, or its answer (a login link) would reach the stranger.
+    """
     if bridge.is_bridge_ghost(target):
-        return  # the bot, or a puppet: ours, and they tell no one
+        return False  # the bot, or a puppet: ours, and they tell no one
     owner = await bridge.db.get_user_by_management_room(room_id)
     if owner is None or target == owner.mxid:
-        return
+        return False
     user = await bridge.user(owner.mxid)
     await user.set_management_room(None)
     log.info("%s is in the management room of %s: no longer one", target, user.mxid)
+    return True
+
+
+async def leave_crowded_room(bridge: Bridge, room_id: RoomID, target: UserID) -> None:
     await bridge.bot.send_notice(room_id, crowded_notice([target], joined=True))
     await bridge.bot.leave_room(room_id)
 

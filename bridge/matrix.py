@@ -2,9 +2,11 @@
 
 ``handle_event`` runs inside the appservice transaction (see appservice.py). In line it does
 only what must be stored before Synapse is told "got it": the record that the event was handled
-(bridge/db/matrix_events.py), together with a message's text for QQ. Everything else (commands,
-notices, memberships) runs in the background, after that record, so a replayed event finds the
-record and does nothing twice, and a slow command never holds up the transaction.
+(bridge/db/matrix_events.py), together with a message's text for QQ, and what the next event
+must find done: the bot's invite accepted, a management room closed when a third person came.
+Everything else (commands, notices, memberships, redactions) runs in the background after that
+record, so a replayed event does nothing twice and a slow command holds up no one; if it fails,
+the room is told, since the event is not tried again.
 
 Every message the owner of a portal or management room sends ends in QQ or in a notice that
 says why not: malformed, encrypted, empty, in a room the bridge does not bridge, or failed.
@@ -12,6 +14,8 @@ says why not: malformed, encrypted, empty, in a room the bridge does not bridge,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any, cast
@@ -34,7 +38,6 @@ from mautrix.types import (
     StateEvent,
     UserID,
 )
-from mautrix.util import background_task
 
 from .commands import handle_command
 from .commands.contacts import answer_request
@@ -42,12 +45,14 @@ from .core import Bridge
 from .db import NewOutbound
 from .db.text import storable
 from .formatter import Outgoing, matrix_to_qq, reaction_to_qq, redaction_to_qq, sticker_to_qq
+from .logs import failure
 from .management import (
     LOGIN_HIDDEN,
     LOGIN_NOT_HIDDEN,
     ROOM_READERS,
+    close_crowded_room,
     crowded_notice,
-    management_room_member,
+    leave_crowded_room,
     others_in_room,
     redact_login,
 )
@@ -79,19 +84,14 @@ UNBRIDGED_ROOM_NOTICE = (
 class MatrixHandler:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle_event(self, event: Event) -> None:
         sender = getattr(event, "sender", None)
         if sender is None or self.bridge.is_bridge_ghost(sender):
             return
         if isinstance(event, StateEvent) and event.type == EventType.ROOM_MEMBER:
-            if not await self._claim(event.event_id, event.room_id):
-                return
-            if self._invites_bot(event):
-                # In line: a command sent right after the invite must find its room set up.
-                await self._bot_invited(event)
-            else:
-                self._later(self._membership(event))
+            await self._member_event(event)
         elif isinstance(event, MessageEvent) and event.type in (
             EventType.ROOM_MESSAGE,
             EventType.STICKER,
@@ -107,14 +107,61 @@ class MatrixHandler:
             if await self._claim(event.event_id, event.room_id):
                 self._later(self._reaction(event))
         elif isinstance(event, RedactionEvent) and await self._claim(event.event_id, event.room_id):
-            self._later(self._redaction(event))
+            self._later(self._redaction(event), tell=event.room_id)
 
     async def _claim(self, event_id: EventID, room_id: RoomID) -> bool:
         """Record the event as handled; False when it was handled before (a replay)."""
         return await self.bridge.db.claim_event(event_id, room_id)
 
-    def _later(self, work: Coroutine[Any, Any, object]) -> None:
-        background_task.create(work)
+    def _later(self, work: Coroutine[Any, Any, object], tell: RoomID | None = None) -> None:
+        """Run ``work`` after the transaction is acknowledged (its event is recorded by then).
+
+        If it fails, the room ``tell`` hears so: the event will not be tried again. The task is
+        kept until done, and cancelled at shutdown (``stop``).
+        """
+        task = asyncio.create_task(self._guarded(work, tell))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, object], tell: RoomID | None) -> None:
+        try:
+            await work
+        except Exception as error:
+            log.error("Handling an event failed: %s", failure(error))
+            if tell is not None:
+                with contextlib.suppress(Exception):  # the homeserver may be what failed
+                    await self._tell_room(tell, f"Something went wrong: {_why(error)}.")
+
+    async def stop(self) -> None:
+        """Shutdown: cancel what still runs in the background."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- memberships --------------------------------------------------------------------
+
+    async def _member_event(self, event: StateEvent) -> None:
+        """What must hold before the next event is read runs in line, then the record."""
+        if await self.bridge.db.event_outcome(event.event_id) is not None:
+            return  # handled before: Synapse sent this event again
+        # In line, so that a command sent right after finds the management room as it is:
+        # set up by the bot's invite, or closed by a third person's arrival. Both are safe to
+        # repeat if the bridge dies before the record below.
+        crowded = False
+        if self._invites_bot(event):
+            await self._bot_invited(event)
+        elif (
+            isinstance(event.content, MemberStateEventContent)
+            and event.content.membership in ROOM_READERS
+        ):
+            target = UserID(event.state_key)
+            crowded = await close_crowded_room(self.bridge, event.room_id, target)
+        if not await self._claim(event.event_id, event.room_id):
+            return
+        if crowded:
+            self._later(leave_crowded_room(self.bridge, event.room_id, UserID(event.state_key)))
+        if not self._invites_bot(event):
+            self._later(self._membership(event))
 
     # --- failures (called by the appservice) ------------------------------------------
 
@@ -132,6 +179,12 @@ class MatrixHandler:
         if raw.get("type") not in MESSAGE_TYPES or "state_key" in raw:
             return
         if not all(isinstance(value, str) for value in (room_id, event_id, sender)):
+            return
+        content = raw.get("content")
+        if isinstance(content, dict) and looks_like_login(_raw_texts(content)):
+            # Malformed or not, a password must not stay in the room.
+            if await self._claim(EventID(event_id), RoomID(room_id)):
+                self._later(self._hide_unreadable_login(RoomID(room_id), EventID(event_id)))
             return
         reason = "the message is malformed"
         await self._failed(RoomID(room_id), EventID(event_id), UserID(sender), reason)
@@ -154,9 +207,7 @@ class MatrixHandler:
             return
         elif self.bridge.config.permission(event.sender) is None:
             if await self._claim(event.event_id, event.room_id):
-                self._tell(
-                    portal, Outgoing(None, "Not sent to QQ: you may not use the bridge now.")
-                )
+                self._tell(portal, Outgoing(None, NOT_PERMITTED_NOTICE))
         else:
             await self._to_qq(portal, event)
 
@@ -167,7 +218,7 @@ class MatrixHandler:
             if event.type == EventType.ROOM_MESSAGE and await self._claim(
                 event.event_id, event.room_id
             ):
-                self._later(self._command(event, user))
+                self._later(self._command(event, user), tell=event.room_id)
         elif self.bridge.config.permission(event.sender) is not None and await self._claim(
             event.event_id, event.room_id
         ):
@@ -183,7 +234,7 @@ class MatrixHandler:
 
     async def _hide_login(self, event: MessageEvent) -> None:
         if await self._claim(event.event_id, event.room_id):
-            self._later(self._after_hiding(event))
+            self._later(self._after_hiding(event), tell=event.room_id)
 
     async def _after_hiding(self, event: MessageEvent) -> None:
         """Redact first; then a command runs as usual, anything else is only answered."""
@@ -197,17 +248,20 @@ class MatrixHandler:
         elif hidden:
             await self._tell_room(event.room_id, LOGIN_HIDDEN)
 
+    async def _hide_unreadable_login(self, room_id: RoomID, event_id: EventID) -> None:
+        hidden = await redact_login(self.bridge, room_id, event_id, None)
+        await self._tell_room(room_id, LOGIN_HIDDEN if hidden else LOGIN_NOT_HIDDEN)
+
     async def _encrypted(self, event: EncryptedEvent) -> None:
         if self.bridge.config.permission(event.sender) is None:
             return
         portal = await self.bridge.portal_by_room(event.room_id)
         if portal is not None and event.sender != portal.user.mxid:
             return
-        if not await self._claim(event.event_id, event.room_id):
-            return
         user = await self.bridge.user(event.sender)
         text = ENCRYPTED_COMMAND_NOTICE if user.management_room == event.room_id else None
-        self._later(self._tell_room(event.room_id, text or ENCRYPTED_NOTICE))
+        if await self._claim(event.event_id, event.room_id):
+            self._later(self._tell_room(event.room_id, text or ENCRYPTED_NOTICE))
 
     async def _to_qq(self, portal: Portal, event: MessageEvent) -> None:
         """In line: the text for QQ is stored, with the event's record, before the
@@ -291,8 +345,6 @@ class MatrixHandler:
             return
         target = UserID(event.state_key)
         membership = event.content.membership
-        if membership in ROOM_READERS:
-            await management_room_member(self.bridge, event.room_id, target)
         if membership == Membership.INVITE and (uin := self.bridge.config.uin_from_mxid(target)):
             await self._puppet_invited(event, uin)
         elif target == event.sender:
@@ -365,7 +417,10 @@ def _edited(event: MessageEvent) -> EventID | None:
 
 def _texts(event: MessageEvent) -> list[str]:
     """Every text of a message a user reads or a client renders, an edit's new one included."""
-    raw = event.content.serialize()
+    return _raw_texts(event.content.serialize())
+
+
+def _raw_texts(raw: dict[str, Any]) -> list[str]:
     parts = [raw, raw.get("m.new_content")]
     return [
         value

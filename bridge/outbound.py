@@ -33,12 +33,20 @@ class Outbound:
         """A redaction of a message not yet sent: drop it from the queue instead."""
         if event_id == self._sending:
             return False  # already in the QQ client's hands
-        db = self.user.bridge.db
-        if not await db.cancel_outbound(self.user.mxid, event_id, "redacted before sending"):
-            return False
-        # The worker may hold this row in a page it read earlier: tell it too.
+        # Told before the database is asked: the worker may hold this row in a page it read
+        # earlier, and must not start sending it while the update runs.
         self._cancelled.add(event_id)
-        return True
+        db = self.user.bridge.db
+        try:
+            cancelled = await db.cancel_outbound(
+                self.user.mxid, event_id, "redacted before sending"
+            )
+        except BaseException:
+            self._cancelled.discard(event_id)
+            raise
+        if not cancelled:
+            self._cancelled.discard(event_id)
+        return cancelled
 
     async def _drain(self) -> None:
         db = self.user.bridge.db
@@ -52,9 +60,11 @@ class Outbound:
         user, db = self.user, self.user.bridge.db
         client = await user.wait_for_client()
         portal = await user.bridge.portal(user, row.uin)
+        # A notice goes before the row is finished: if the homeserver is away, the worker
+        # retries the row, and the sender is told (perhaps twice, never not at all).
         if client is None:
-            await db.finish_outbound(row.id, FAILED, "not logged in")
             await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
+            await db.finish_outbound(row.id, FAILED, "not logged in")
             return
         if row.uin not in user.friends and not portal.warned_not_friend:
             portal.warned_not_friend = True
@@ -73,8 +83,8 @@ class Outbound:
                 return  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
-            await db.finish_outbound(row.id, FAILED, reason)
             await portal.notice(f"Not sent to QQ: {reason}")
+            await db.finish_outbound(row.id, FAILED, reason)
             return
         finally:
             self._sending = None

@@ -168,15 +168,18 @@ class User:
             if self.client is None and not self.has_credentials:
                 raise NotLoggedInError()
             await self._drop_client(log_out=True)
-            self.row.uin, self.row.password_md5, self.row.login_state = None, None, LOGGED_OUT
-            await self.bridge.db.save_user(self.row)
+            await self._forget_login()
             self._wake_waiters()
 
     async def release_uin(self) -> None:
         """Another Matrix user logs in to the QQ number this (logged-out) user last had."""
         async with self._login_lock:
-            self.row.uin, self.row.password_md5, self.row.login_state = None, None, LOGGED_OUT
-            await self.bridge.db.save_user(self.row)
+            await self._forget_login()
+
+    async def _forget_login(self) -> None:
+        row = dataclasses.replace(self.row, uin=None, password_md5=None, login_state=LOGGED_OUT)
+        await self.bridge.db.save_user(row)
+        self.row = row  # the database first: memory follows only a write that succeeded
 
     async def stop(self) -> None:
         """Bridge shutdown: stop polling but stay logged in, to resume after the restart.
@@ -259,13 +262,16 @@ class User:
         self._online.clear()
 
     async def _bad_credentials(self, reason: str) -> None:
-        self.row.login_state = BAD_CREDENTIALS
-        await self.bridge.db.save_user(self.row)
+        await self.bridge.db.set_login_state(self.mxid, BAD_CREDENTIALS)
+        self.row = dataclasses.replace(self.row, login_state=BAD_CREDENTIALS)
         self._wake_waiters()
-        await self.notify(
-            f"QQ refused your stored login ({reason or 'no reason given'}). "
-            "Send `login` to log in again."
-        )
+        try:
+            await self.notify(
+                f"QQ refused your stored login ({reason or 'no reason given'}). "
+                "Send `login` to log in again."
+            )
+        except Exception as error:  # at start-up the homeserver may be away: not fatal
+            log.warning("Could not tell %s their login was refused: %s", self.mxid, error)
 
     # --- from the QQ client ------------------------------------------------------------
 

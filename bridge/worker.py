@@ -34,6 +34,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._retry = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
         self._backoff = Backoff(FIRST_RETRY, LAST_RETRY, JITTER)
         self.idle = asyncio.Event()  # set whenever a drain found nothing more to do
 
@@ -43,16 +44,20 @@ class Worker:
         return self._backoff.failures > 0
 
     def wake(self) -> None:
+        if self._stopped:
+            return  # shutting down: the work stays in the database for the next start
         self._wake.set()
         self.idle.clear()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     def retry_now(self) -> None:
-        """End a back-off at once (no-op when not backing off)."""
+        """End a back-off at once; if called while a drain runs, a failure of that drain is
+        retried without waiting."""
         self._retry.set()
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

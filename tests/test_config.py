@@ -337,3 +337,14 @@ def test_admin_implies_user() -> None:
     assert config.has_permission("@bob:example.com")
     assert not config.has_permission("@bob:example.com", "admin")
     assert not config.has_permission("@eve:evil.org")
+
+
+def test_a_rewritten_file_is_never_left_readable_by_others(tmp_path: Path) -> None:
+    from bridge.config.yamlfile import write_atomically
+
+    path = tmp_path / "config.yaml"
+    path.write_text("as_token: old\n")
+    path.chmod(0o644)  # as an editor or a copy may leave it
+    write_atomically(path, "as_token: new-secret\n")
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.read_text() == "as_token: new-secret\n"

@@ -85,10 +85,11 @@ def _parse(text: str, source: str) -> tuple[CommentedMap, _Indent]:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, keeping its permission bits; a new file is private (0600)
-    since the config and the registration hold secrets."""
+    """Replace ``path`` in one step. Both the config and the registration hold secrets: a new
+    file is private (0600), and an existing one keeps its owner and group bits (Synapse may
+    read the registration through its group) but never stays readable by others."""
     try:
-        mode = path.stat().st_mode & 0o777
+        mode = path.stat().st_mode & 0o770
     except FileNotFoundError:
         mode = 0o600
     try:

@@ -50,6 +50,14 @@ class ContactQueries(StoreBase):
         async with self._sessions.begin() as session:
             await session.execute(self._upsert(UserModel, values, ["mxid"]))
 
+    async def set_login_state(self, mxid: str, state: str) -> None:
+        """Change only the login state: a stored login this bridge cannot read (another key)
+        stays as it is, to be read again once the right key is back."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(UserModel).where(UserModel.mxid == mxid).values(login_state=state)
+            )
+
     async def seal_stored_logins(self) -> int:
         """Encrypt the logins stored before encryption came (plain md5s); returns how many."""
         if self._vault is None:

@@ -15,6 +15,7 @@ import pytest_asyncio
 import sqlalchemy.exc
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from mautrix.errors import MatrixConnectionError, MatrixUnknownRequestError
 from mautrix.types import JSON, Event
 
 from bridge.appservice import MAX_TRANSACTION_BYTES, BridgeAppService, is_infrastructure_failure
@@ -148,6 +149,10 @@ async def test_a_body_far_over_aiohttp_s_default_is_taken(
     assert MAX_TRANSACTION_BYTES > 100 * 64 * 1024 * 2
 
 
+def request_error(status: int) -> MatrixUnknownRequestError:
+    return MatrixUnknownRequestError(status, text="")
+
+
 def test_infrastructure_failures_are_told_apart() -> None:
     assert is_infrastructure_failure(sqlalchemy.exc.OperationalError("x", {}, Exception()))
     assert is_infrastructure_failure(ConnectionResetError())
@@ -156,6 +161,12 @@ def test_infrastructure_failures_are_told_apart() -> None:
     assert not is_infrastructure_failure(
         sqlalchemy.exc.IntegrityError("x", {}, Exception())
     )  # about the row, not the database
+    # asyncpg's AdminShutdown, deadlocks and disk full arrive as a plain DBAPIError.
+    assert is_infrastructure_failure(sqlalchemy.exc.DBAPIError("x", {}, Exception()))
+    assert is_infrastructure_failure(MatrixConnectionError("homeserver away"))
+    assert is_infrastructure_failure(request_error(503))
+    assert is_infrastructure_failure(request_error(429))
+    assert not is_infrastructure_failure(request_error(403))
 
 
 async def sleeping(clock: FakeClock) -> None:

@@ -9,6 +9,7 @@ real Synapse restart).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -172,3 +173,27 @@ async def test_malformed_event_is_answered_and_the_transaction_taken(
     await session.user.wait_for_text(room, "the message is malformed", after=mark)
     await session.user.wait_for_text(room, EMPTY_NOTICE, after=mark)
     await session.user.wait_for_text(room, NO_TEXT_NOTICE, after=mark)
+
+
+async def test_a_malformed_login_is_redacted_and_never_logged(
+    logged_in: LoggedIn, bridge_runner: BridgeRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """mautrix's SerializerError quotes the whole content: it must reach neither the log nor
+    stay in the room."""
+    session = await logged_in("badlogin2", 30048)
+    push = FakeHomeserverPush(bridge_runner.config)
+    sent = await session.user.send(session.room, "a message to stand in for the login")
+    malformed = message_event(session.room, session.user.mxid, "x")
+    malformed["event_id"] = sent  # a real event, so that the bot can redact it
+    malformed["content"] = {
+        "msgtype": "m.text",
+        "body": "login 30048 hunter2-secret",
+        "m.relates_to": "not an object",
+    }
+    mark = session.user.mark()
+    with caplog.at_level(logging.DEBUG):
+        assert await push.put(f"badlogin-{secrets.token_hex(4)}", [malformed]) == 200
+        await session.user.wait_for_text(session.room, "I removed your message", after=mark)
+    redacted = await session.user.client.get_event(session.room, sent)
+    assert not redacted.content.serialize().get("body")
+    assert "hunter2-secret" not in caplog.text
