@@ -15,6 +15,7 @@ from .appservice import BridgeAppService
 from .config import Config
 from .core import Bridge
 from .db import Database
+from .e2ee import Encryption
 from .matrix import MatrixHandler
 from .qq.client import QQTransport
 from .qq.clock import Clock
@@ -35,6 +36,7 @@ class BridgeApp:
         self._az: BridgeAppService | None = None
         self._db: Database | None = None
         self._transport: QQTransport | None = None
+        self._encryption: Encryption | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -66,6 +68,18 @@ class BridgeApp:
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
+        if config.encryption_allowed:
+            # Hooked before the appservice listens, so that no key in a transaction is missed.
+            self._encryption = bridge.encryption = Encryption(
+                db,
+                config.homeserver_address,
+                config.bot_mxid,
+                config.as_token,
+                bridge.is_bridge_ghost,
+            )
+            az.to_device_handler = self._encryption.to_device
+            az.device_list_handler = self._encryption.device_lists
+            az.otk_handler = self._encryption.otk_counts
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         for user in await bridge.all_users():
@@ -77,6 +91,8 @@ class BridgeApp:
         assert self._az is not None
         bot = self._az.intent
         await bot.ensure_registered()
+        if self._encryption is not None:
+            await self._encryption.start()
         try:
             await bot.set_displayname(self.config.bot_displayname)
         except Exception:  # cosmetic; Synapse may rate-limit profile changes
@@ -96,6 +112,8 @@ class BridgeApp:
                 await user.stop()
         if self._az:
             await self._az.stop()
+        if self._encryption:
+            await self._encryption.stop()
         if self._transport:
             await self._transport.close()
         if self._db:

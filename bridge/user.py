@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
-from mautrix.types import EventID, EventType, MessageType, RoomID, TextMessageEventContent
+from mautrix.types import EventID, RoomID
 
 from .db import UserRow
 from .inbound import Inbound
@@ -75,10 +75,7 @@ class User:
         if not self.management_room:
             log.info("No management room for %s; dropped notice: %s", self.mxid, text)
             return None
-        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
-        return await self.bridge.bot.send_message_event(
-            self.management_room, EventType.ROOM_MESSAGE, content, txn_id=txn_id
-        )
+        return await self.bridge.send_notice(self.bridge.bot, self.management_room, text, txn_id)
 
     # --- logging in and out ------------------------------------------------------------
 

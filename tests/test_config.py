@@ -185,9 +185,11 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "qq.max_penalties",
         "qq.request_timeout",
         "bridge.displayname_template",
+        "bridge.encryption",
         "logging",
     ]
     assert config["qq.send_interval"] == 3.0
+    assert config.encryption_allowed is False
     assert config.qq_settings["max_penalties"] == 5
     assert config.displayname_template == "{nick} (QQ)"
     text = path.read_text()

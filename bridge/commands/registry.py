@@ -28,7 +28,7 @@ class CommandContext:
     edited: EventID | None = None  # when the command is an edit: the event it replaces
 
     async def reply(self, text: str) -> None:
-        await self.bridge.bot.send_notice(self.room_id, text)
+        await self.bridge.send_notice(self.bridge.bot, self.room_id, text)
 
     def uin_arg(self, index: int = 0) -> int:
         """A QQ number argument, or a UsageError that says what was expected."""

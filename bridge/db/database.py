@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from .contacts import ContactQueries
+from .crypto_store import SQLCryptoStore
 from .engine import create_engine
 from .journal import JournalQueries
 from .matrix_events import MatrixEventQueries
@@ -43,6 +44,12 @@ class Database(ContactQueries, JournalQueries, MatrixEventQueries):
             await engine.dispose()
             raise
         return cls(engine)
+
+    def crypto_store(self, account_id: str, pickle_key: str) -> SQLCryptoStore:
+        """The bot device's encryption store, in this database (bridge/e2ee/)."""
+        return SQLCryptoStore(
+            self._sessions, self._dialect, account_id=account_id, pickle_key=pickle_key
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()
