@@ -91,17 +91,17 @@ class Portal:
                 }
             encrypted = self.bridge.config.encryption_default
             initial_state = self._bridge_state()
-            invitees = [self.user.mxid]
             if encrypted:
                 initial_state.append(
                     {"type": "m.room.encryption", "content": {"algorithm": MEGOLM}}
                 )
-                # The bot's device must be in the room for the owner's devices to share keys.
-                invitees.append(UserID(self.bridge.config.bot_mxid))
+            # In an encrypted portal the bot (its device) joins before the owner is invited: the
+            # owner's first message must already be encrypted for the bot's device too.
+            bot = UserID(self.bridge.config.bot_mxid)
             room_id = await self.puppet.intent.create_room(
                 preset=RoomCreatePreset.TRUSTED_PRIVATE,
                 is_direct=True,
-                invitees=invitees,
+                invitees=[bot] if encrypted else [self.user.mxid],
                 initial_state=initial_state,
                 **extra,
             )
@@ -109,6 +109,9 @@ class Portal:
             if encrypted:
                 await self.bridge.db.state_store.set_encryption_info(room_id, {"algorithm": MEGOLM})
                 await self.bridge.bot.join_room_by_id(room_id)
+                await self.puppet.intent.invite_user(
+                    room_id, UserID(self.user.mxid), extra_content={"is_direct": True}
+                )
             log.info("Created %s portal %s for %s, QQ %d", kind, room_id, self.user.mxid, self.uin)
             return room_id
 

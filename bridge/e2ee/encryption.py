@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from typing import Any
+from typing import Any, cast
 
 from mautrix.client import Client
 from mautrix.crypto import OlmMachine
@@ -77,7 +77,9 @@ class Encryption:
             state_store=db.state_store,
             default_retry_count=1,
         )
-        self.machine = OlmMachine(self.client, self.store, db.state_store)
+        self.machine = OlmMachine(
+            self.client, self.store, db.state_store, log=cast(Any, log.getChild("olm"))
+        )
         # Room keys go to users' devices through the homeserver; no one gets keys on request.
         self.machine.allow_key_share = self._refuse_key_share
         self._sharing: dict[RoomID, asyncio.Lock] = {}
@@ -166,6 +168,11 @@ class Encryption:
         return session is not None and session.shared and not session.expired
 
     async def _people(self, room_id: RoomID) -> list[UserID]:
+        """The room's real members. The bridge sees a room's events only from when one of its
+        users joined, so the first time the joined members come from the homeserver (which
+        stores them in the state store; later changes arrive as events)."""
+        if not await self.db.state_store.has_full_member_list(room_id):
+            await self.client.get_joined_members(room_id)
         members = await self.db.state_store.get_member_profiles(
             room_id, memberships=(Membership.JOIN, Membership.INVITE)
         )

@@ -1,0 +1,115 @@
+"""End-to-bridge encryption (issue 9): encrypted management room and portals, both ways.
+
+The user here has a real encryption device (crypto_user.py, mautrix's OlmMachine), so every
+message goes over Synapse as ``m.room.encrypted`` and only the bridge bot's device can read it.
+The session's bridge is restarted for this module with ``bridge.encryption.allow`` (and
+``default``) on, and restarted as it was afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+from mautrix.types import PaginationDirection, RoomID
+
+from bridge.demo.synapse import SynapseServer
+
+from .crypto_user import EncryptedMatrixUser
+from .fixtures import _unique
+from .harness import E2E_ACCOUNTS, BridgeRunner, QQPeerFactory
+from .matrix_user import MatrixUser
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def encrypting_bridge(bridge_runner: BridgeRunner) -> AsyncIterator[BridgeRunner]:
+    config = bridge_runner.config
+    await bridge_runner.stop()
+    config["bridge.encryption.allow"] = True
+    config["bridge.encryption.default"] = True
+    try:
+        await bridge_runner.start()
+        yield bridge_runner
+    finally:
+        await bridge_runner.stop()
+        config["bridge.encryption.allow"] = False
+        config["bridge.encryption.default"] = False
+        await bridge_runner.start()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def crypto_user(
+    synapse: SynapseServer, encrypting_bridge: BridgeRunner
+) -> AsyncIterator[Callable[[str], EncryptedMatrixUser]]:
+    users: list[EncryptedMatrixUser] = []
+
+    def make(name: str) -> EncryptedMatrixUser:
+        user = EncryptedMatrixUser(synapse, f"{name}{next(_unique)}")
+        users.append(user)
+        return user
+
+    yield make
+    for user in users:
+        await user.stop()
+
+
+async def history_types(user: MatrixUser, room: RoomID, sender: str) -> set[str]:
+    """The types of the messages ``sender`` has in the room's history, as the homeserver
+    stores them (state events and redactions are never encrypted, so they are left out)."""
+    page = await user.client.get_messages(room, PaginationDirection.BACKWARD, limit=200)
+    events = page.events  # type: ignore[attr-defined]
+    return {
+        str(event.type)
+        for event in events
+        if event.sender == sender
+        and getattr(event, "state_key", None) is None
+        and str(event.type) != "m.room.redaction"
+    }
+
+
+async def login(user: EncryptedMatrixUser, bot: str, uin: int) -> RoomID:
+    room = await user.dm(bot)
+    await user.wait_for_text(room, "Send `login", sender=bot)
+    mark = user.mark()
+    await user.send(room, f"login {uin} {E2E_ACCOUNTS[uin].password}")
+    await user.wait_for_text(room, "Logged in to QQ", sender=bot, after=mark)
+    return room
+
+
+async def test_commands_work_in_an_encrypted_management_room(
+    crypto_user: Callable[[str], EncryptedMatrixUser], bot: str
+) -> None:
+    user = await crypto_user("e2eemgmt").start()
+    room = await login(user, bot, 30052)
+    mark = user.mark()
+    await user.send(room, "ping")
+    reply = await user.wait_for_text(room, "QQ 30052", sender=bot, after=mark)
+    assert "online" in reply.body
+    # Everything on the homeserver, both ways, is ciphertext.
+    assert await history_types(user, room, bot) == {"m.room.encrypted"}
+    assert await history_types(user, room, user.mxid) == {"m.room.encrypted"}
+
+
+async def test_an_encrypted_portal_bridges_both_ways(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    puppet: Callable[[int], str],
+    qq_peer: QQPeerFactory,
+) -> None:
+    user = await crypto_user("e2eeportal").start()
+    room = await login(user, bot, 30054)
+    peer = await qq_peer(30055)
+    await user.send(room, "pm 30055")
+    portal = await user.wait_for_invite(puppet(30055))
+    await user.join(portal)
+
+    await user.send(portal, "hello from an encrypted room")
+    assert await peer.texts_from(30054, 1) == ["hello from an encrypted room"]
+
+    await peer.client.send_text(30054, "hello back, in clear on QQ")
+    await user.wait_for_text(portal, "hello back, in clear on QQ", sender=puppet(30055))
+    assert await history_types(user, portal, puppet(30055)) == {"m.room.encrypted"}
+    assert await history_types(user, portal, user.mxid) == {"m.room.encrypted"}
