@@ -37,6 +37,7 @@ class BridgeApp:
         self._db: Database | None = None
         self._transport: QQTransport | None = None
         self._encryption: Encryption | None = None
+        self.matrix: MatrixHandler | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -63,7 +64,7 @@ class BridgeApp:
             config.qq_server, timeout=float(config.qq_settings["request_timeout"])
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
-        handler = MatrixHandler(bridge)
+        self.matrix = handler = MatrixHandler(bridge)
         az.matrix_event_handler(handler.handle_event)
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable

@@ -8,18 +8,23 @@ The session's bridge is restarted for this module with ``bridge.encryption.allow
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from mautrix.api import Method, Path
 from mautrix.types import PaginationDirection, RoomID
 
 from bridge.demo.synapse import SynapseServer
+from bridge.matrix import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
 
 from .crypto_user import EncryptedMatrixUser
 from .fixtures import _unique
 from .harness import E2E_ACCOUNTS, BridgeRunner, QQPeerFactory
 from .matrix_user import MatrixUser
+from .test_bridge_poison import FakeHomeserverPush
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -113,3 +118,81 @@ async def test_an_encrypted_portal_bridges_both_ways(
     await user.wait_for_text(portal, "hello back, in clear on QQ", sender=puppet(30055))
     assert await history_types(user, portal, puppet(30055)) == {"m.room.encrypted"}
     assert await history_types(user, portal, user.mxid) == {"m.room.encrypted"}
+
+
+async def open_encrypted_portal(
+    user: EncryptedMatrixUser, bot: str, puppet: Callable[[int], str], uin: int, other: int
+) -> RoomID:
+    room = await login(user, bot, uin)
+    await user.send(room, f"pm {other}")
+    portal = await user.wait_for_invite(puppet(other))
+    await user.join(portal)
+    return portal
+
+
+async def raw_event(user: MatrixUser, room: RoomID, event_id: str) -> dict[str, Any]:
+    """The event as the homeserver holds it (and pushes it): still encrypted."""
+    raw = await user.client.api.request(Method.GET, Path.v3.rooms[room].event[event_id])
+    assert isinstance(raw, dict)
+    return raw
+
+
+async def test_a_replayed_encrypted_message_reaches_qq_once(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    puppet: Callable[[int], str],
+    qq_peer: QQPeerFactory,
+    encrypting_bridge: BridgeRunner,
+) -> None:
+    user = await crypto_user("e2eereplay").start()
+    peer = await qq_peer(30057)
+    portal = await open_encrypted_portal(user, bot, puppet, 30056, 30057)
+    event_id = await user.send(portal, "once only")
+    assert await peer.texts_from(30056, 1) == ["once only"]
+
+    encrypted = await raw_event(user, portal, event_id)
+    assert encrypted["type"] == "m.room.encrypted"
+    push = FakeHomeserverPush(encrypting_bridge.config)
+    for _ in range(2):  # a retried transaction, and the event again in a new one
+        assert await push.put(f"replay-{secrets.token_hex(4)}", [encrypted]) == 200
+    await user.send(portal, "last")
+    # First in, first out: a second copy of "once only" would stand before "last".
+    assert await peer.texts_from(30056, 2) == ["once only", "last"]
+
+
+async def test_a_message_whose_key_never_comes_is_answered(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    puppet: Callable[[int], str],
+    encrypting_bridge: BridgeRunner,
+) -> None:
+    """One notice while the bridge waits for the key, then the failure: never silence."""
+    user = await crypto_user("e2eenokey").start()
+    portal = await open_encrypted_portal(user, bot, puppet, 30058, 30059)
+    app = encrypting_bridge.app
+    assert app is not None and app.matrix is not None
+    app.matrix.pending.quiet_wait, app.matrix.pending.key_wait = 0.2, 0.5
+    orphan = {
+        "type": "m.room.encrypted",
+        "event_id": f"$nokey-{secrets.token_hex(8)}",
+        "room_id": portal,
+        "sender": user.mxid,
+        "origin_server_ts": 1,
+        "content": {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEhAAAA",
+            "sender_key": "k" * 43,
+            "device_id": "NOSUCHDEV",
+            "session_id": "s" * 43,
+        },
+    }
+    mark = user.mark()
+    push = FakeHomeserverPush(encrypting_bridge.config)
+    assert await push.put(f"nokey-{secrets.token_hex(4)}", [orphan]) == 200
+    assert await push.put(f"nokey-{secrets.token_hex(4)}", [orphan]) == 200  # told once
+    await user.wait_for_text(portal, KEY_MISSING_NOTICE, sender=puppet(30059), after=mark)
+    await user.wait_for_text(portal, KEY_NEVER_ARRIVED_REASON, sender=puppet(30059), after=mark)
+    notices = [e for e in user.events[mark:] if e.body == KEY_MISSING_NOTICE]
+    assert len(notices) == 1
+    outcome = await encrypting_bridge.bridge.db.event_outcome(orphan["event_id"])
+    assert outcome == ("failed", KEY_NEVER_ARRIVED_REASON)
