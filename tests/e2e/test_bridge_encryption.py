@@ -196,3 +196,27 @@ async def test_a_message_whose_key_never_comes_is_answered(
     assert len(notices) == 1
     outcome = await encrypting_bridge.bridge.db.event_outcome(orphan["event_id"])
     assert outcome == ("failed", KEY_NEVER_ARRIVED_REASON)
+
+
+async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    puppet: Callable[[int], str],
+    qq_peer: QQPeerFactory,
+) -> None:
+    """Element makes a new DM encrypted by default: the puppet joins and brings the bot in."""
+    user = await crypto_user("e2eeadopt").start()
+    await login(user, bot, 30048)
+    peer = await qq_peer(30049)
+    room = await user.dm(puppet(30049))
+    await user.wait_for(
+        lambda e: e.room_id == room
+        and e.type == "m.room.member"
+        and e.raw.get("state_key") == bot
+        and e.content.get("membership") == "join"
+    )
+    await user.send(room, "hello from a DM I made")
+    assert await peer.texts_from(30048, 1) == ["hello from a DM I made"]
+    await peer.client.send_text(30048, "got it")
+    await user.wait_for_text(room, "got it", sender=puppet(30049))
+    assert await history_types(user, room, puppet(30049)) == {"m.room.encrypted"}
