@@ -129,7 +129,7 @@ async def run(messages: int, url: str) -> None:
                 event_id=f"$bench{index}",  # type: ignore[arg-type]
                 sender=ALICE,
                 timestamp=index,
-                content=EncryptedMegolmEventContent(
+                content=EncryptedMegolmEventContent(  # type: ignore[arg-type]
                     ciphertext=alice_session.encrypt(  # type: ignore[no-untyped-call]
                         f'{{"room_id": "{ROOM}", "type": "m.room.message", "content": '
                         f'{{"msgtype": "m.text", "body": "{TEXT} {index}"}}}}'
