@@ -210,10 +210,12 @@ async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(
     peer = await qq_peer(30049)
     room = await user.dm(puppet(30049))
     await user.wait_for(
-        lambda e: e.room_id == room
-        and e.type == "m.room.member"
-        and e.raw.get("state_key") == bot
-        and e.content.get("membership") == "join"
+        lambda e: (
+            e.room_id == room
+            and e.type == "m.room.member"
+            and e.raw.get("state_key") == bot
+            and e.content.get("membership") == "join"
+        )
     )
     await user.send(room, "hello from a DM I made")
     assert await peer.texts_from(30048, 1) == ["hello from a DM I made"]
