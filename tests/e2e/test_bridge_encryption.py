@@ -29,22 +29,6 @@ from .test_bridge_poison import FakeHomeserverPush
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def encrypting_bridge(bridge_runner: BridgeRunner) -> AsyncIterator[BridgeRunner]:
-    config = bridge_runner.config
-    await bridge_runner.stop()
-    config["bridge.encryption.allow"] = True
-    config["bridge.encryption.default"] = True
-    try:
-        await bridge_runner.start()
-        yield bridge_runner
-    finally:
-        await bridge_runner.stop()
-        config["bridge.encryption.allow"] = False
-        config["bridge.encryption.default"] = False
-        await bridge_runner.start()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def crypto_user(
     synapse: SynapseServer, encrypting_bridge: BridgeRunner
