@@ -215,41 +215,39 @@ class MatrixHandler:
         portal = await self.bridge.portal_by_room(event.room_id)
         if portal is not None and event.sender != portal.user.mxid:
             return
+        await self._decrypt_and_handle(event, key_may_come=True)
+
+    async def _decrypt_and_handle(self, event: EncryptedEvent, *, key_may_come: bool) -> None:
         assert self.bridge.encryption is not None
         try:
             decrypted = await self.bridge.encryption.decrypt(event)
         except SessionNotFound:
-            if await self.bridge.db.event_outcome(event.event_id) is None:
+            if not key_may_come:  # a key came after the wait, but not this one
+                await self._undecryptable(event, "its key is not the one that arrived")
+            elif await self.bridge.db.event_outcome(event.event_id) is None:
                 self.pending.add(event)
             return
         except DecryptionError as error:
-            log.warning("Could not decrypt %s: %s", event.event_id, type(error).__name__)
-            await self._failed(event.room_id, event.event_id, event.sender, UNDECRYPTABLE_REASON)
+            await self._undecryptable(event, type(error).__name__)
             return
         decrypted.type = decrypted.type.with_class(EventType.Class.MESSAGE)
         await self.handle_event(decrypted)
+
+    async def _undecryptable(self, event: EncryptedEvent, why: str) -> None:
+        log.warning("Could not decrypt %s: %s", event.event_id, why)
+        await self._failed(event.room_id, event.event_id, event.sender, UNDECRYPTABLE_REASON)
 
     async def _wait_for_key(self, event: EncryptedEvent, timeout: float) -> bool:
         assert self.bridge.encryption is not None
         return await self.bridge.encryption.wait_for_key(event, timeout)
 
     async def _key_arrived(self, event: EncryptedEvent) -> None:
+        """After the transaction: a failure here can only be told, not answered with a 500."""
         try:
-            await self._decrypt_waited(event)
+            await self._decrypt_and_handle(event, key_may_come=False)
         except Exception as error:
             log.exception("Event %s failed after its key arrived", event.event_id)
             await self.event_failed(cast(Event, event), error)
-
-    async def _decrypt_waited(self, event: EncryptedEvent) -> None:
-        assert self.bridge.encryption is not None
-        try:
-            decrypted = await self.bridge.encryption.decrypt(event)
-        except DecryptionError as error:
-            log.warning("Could not decrypt %s: %s", event.event_id, type(error).__name__)
-            await self._failed(event.room_id, event.event_id, event.sender, UNDECRYPTABLE_REASON)
-            return
-        decrypted.type = decrypted.type.with_class(EventType.Class.MESSAGE)
-        await self.handle_event(decrypted)
 
     async def _key_missing(self, event: EncryptedEvent) -> None:
         await self._tell_room(event.room_id, KEY_MISSING_NOTICE)

@@ -97,6 +97,8 @@ def test_load_reads_and_validates_a_file(tmp_path: Path) -> None:
         ("bridge.permissions", ["example.com"], "bridge.permissions must be a mapping"),
         ("bridge.permissions", {"example.com": "owner"}, 'must be "user" or "admin"'),
         ("bridge.permissions", {"not a server": "user"}, 'is not "*", a server name'),
+        ("bridge.encryption.allow", "yes", "bridge.encryption.allow must be true or false"),
+        ("bridge.encryption.default", True, "bridge.encryption.default needs"),
         ("logging", {"handlers": {}}, "logging must be a logging.config.dictConfig mapping"),
     ],
 )

@@ -39,6 +39,7 @@ from mautrix.types import (
     StateEvent,
     UserID,
 )
+from olm.account import OlmAccountError
 
 from ..db import Database
 
@@ -94,7 +95,7 @@ class Encryption:
         try:
             device_id = await self.store.get_device_id()
             await self.machine.load()
-        except Exception as error:  # a pickle under another key: the token was regenerated
+        except OlmAccountError as error:  # a pickle under another key: a new as_token
             log.warning(
                 "The stored encryption device is unreadable (%s); making a new one",
                 type(error).__name__,
@@ -113,7 +114,11 @@ class Encryption:
         if not device_id:
             await self.store.put_device_id(self.client.device_id)
             log.info("The bridge bot's encryption device is %s", self.client.device_id)
-        await self.machine.share_keys()
+        assert self.machine.account is not None
+        if not self.machine.account.shared:
+            await self.machine.share_keys()
+        # Afterwards the homeserver's one-time key counts (in transactions) say when to upload
+        # more.
 
     async def stop(self) -> None:
         await self.client.api.session.close()

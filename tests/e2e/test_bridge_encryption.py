@@ -206,3 +206,19 @@ async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(
     await peer.client.send_text(30048, "got it")
     await user.wait_for_text(room, "got it", sender=puppet(30049))
     assert await history_types(user, room, puppet(30049)) == {"m.room.encrypted"}
+
+
+async def test_the_bot_keeps_its_device_and_sessions_across_a_restart(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    encrypting_bridge: BridgeRunner,
+) -> None:
+    user = await crypto_user("e2eerestart").start()
+    room = await login(user, bot, 30060)
+    device = encrypting_bridge.bridge.encryption.device_id
+    await encrypting_bridge.stop()
+    await encrypting_bridge.start()
+    assert encrypting_bridge.bridge.encryption.device_id == device
+    mark = user.mark()
+    await user.send(room, "ping")  # the same Megolm session as before the restart
+    await user.wait_for_text(room, "QQ 30060", sender=bot, after=mark)
