@@ -332,6 +332,12 @@ class MatrixHandler:
         except Exception:  # a missing quote is no reason to lose the reply itself
             log.info("Could not fetch %s for a reply quote", event_id)
             return None
+        if isinstance(fetched, EncryptedEvent) and self.bridge.encryption is not None:
+            try:
+                fetched = await self.bridge.encryption.decrypt(fetched)
+            except DecryptionError:
+                log.info("Could not decrypt %s for a reply quote", event_id)
+                return None
         content = getattr(fetched, "content", None)
         if isinstance(content, BaseMessageEventContent):
             return cast(MessageEventContent, content)

@@ -129,7 +129,9 @@ class Encryption:
         await self.machine.handle_as_to_device_event(event)
 
     async def device_lists(self, lists: DeviceLists) -> None:
-        await self.machine.handle_device_lists(lists)
+        # In the background, as mautrix does: it asks the homeserver for the changed users'
+        # keys, which must not hold up the transaction (nor fail it when the query fails).
+        await self.machine.handle_as_device_lists(lists)
 
     async def otk_counts(self, counts: dict[UserID, dict[Any, DeviceOTKCount]]) -> None:
         await self.machine.handle_as_otk_counts(counts)

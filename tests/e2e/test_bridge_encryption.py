@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
 from mautrix.api import Method, Path
-from mautrix.types import PaginationDirection, RoomID
+from mautrix.types import EventType, Obj, PaginationDirection, RoomID
 
 from bridge.demo.synapse import SynapseServer
 from bridge.matrix import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
@@ -95,8 +95,34 @@ async def test_an_encrypted_portal_bridges_both_ways(
     portal = await user.wait_for_invite(puppet(30055))
     await user.join(portal)
 
-    await user.send(portal, "hello from an encrypted room")
+    first = await user.send(portal, "hello from an encrypted room")
     assert await peer.texts_from(30054, 1) == ["hello from an encrypted room"]
+
+    # Replies (the quote is decrypted too), edits and reactions take the usual way.
+    reply = {"msgtype": "m.text", "body": "a reply", "m.relates_to": {
+        "m.in_reply_to": {"event_id": first}}}  # fmt: skip
+    await user.send_content(portal, reply)
+    await user.send_content(
+        portal,
+        {
+            "msgtype": "m.text",
+            "body": "* hello, fixed",
+            "m.new_content": {"msgtype": "m.text", "body": "hello, fixed"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": first},
+        },
+    )
+    texts = await peer.texts_from(30054, 3)
+    assert texts[1].startswith("> hello from an encrypted room") and texts[1].endswith("a reply")
+    assert "hello, fixed" in texts[2]
+    mark = user.mark()
+    # Encrypted as Element does (mautrix's client would send it in clear).
+    client = user.crypto_client
+    reaction: Any = {"m.relates_to": {"rel_type": "m.annotation", "event_id": first, "key": "👍"}}
+    encrypted = await client.encrypt(portal, EventType.REACTION, Obj.deserialize(reaction))
+    await client.send_message_event(
+        portal, EventType.ROOM_ENCRYPTED, cast(Any, encrypted), disable_encryption=True
+    )
+    await user.wait_for_text(portal, "Reactions are not sent to QQ", after=mark)
 
     await peer.client.send_text(30054, "hello back, in clear on QQ")
     await user.wait_for_text(portal, "hello back, in clear on QQ", sender=puppet(30055))
