@@ -83,6 +83,8 @@ class BridgeApp:
             az.otk_handler = self._encryption.otk_counts
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
+        if self._encryption is not None and (resumed := await handler.pending.resume()):
+            log.info("Waiting again for the keys of %d encrypted events", resumed)
         for user in await bridge.all_users():
             await user.resume()
         az.ready = True

@@ -83,7 +83,11 @@ class MatrixHandler:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self.pending = PendingDecryptions(
-            self._wait_for_key, self._key_arrived, self._key_missing, self._key_never_arrived
+            bridge.db,
+            self._wait_for_key,
+            self._key_arrived,
+            self._key_missing,
+            self._key_never_arrived,
         )
 
     async def handle_event(self, event: Event) -> None:
@@ -225,7 +229,7 @@ class MatrixHandler:
             if not key_may_come:  # a key came after the wait, but not this one
                 await self._undecryptable(event, "its key is not the one that arrived")
             elif await self.bridge.db.event_outcome(event.event_id) is None:
-                self.pending.add(event)
+                await self.pending.add(event)
             return
         except DecryptionError as error:
             await self._undecryptable(event, type(error).__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Double, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base
@@ -125,3 +125,17 @@ class CryptoSignatureModel(Base):
     signer_user_id: Mapped[str] = mapped_column(String, primary_key=True)
     signer_key: Mapped[str] = mapped_column(String, primary_key=True)
     signature: Mapped[str] = mapped_column(String)
+
+
+class CryptoWaitingEventModel(Base):
+    """An encrypted event waiting for its key (bridge/e2ee/pending.py), kept across restarts.
+
+    ``event`` is the event as the homeserver sent it: ciphertext, no secret.
+    """
+
+    __tablename__ = "crypto_waiting_events"
+
+    event_id: Mapped[str] = mapped_column(String, primary_key=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[float] = mapped_column(Double)
+    told: Mapped[bool] = mapped_column()

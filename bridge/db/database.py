@@ -11,9 +11,10 @@ from .journal import JournalQueries
 from .matrix_events import MatrixEventQueries
 from .migrate import upgrade_to_head
 from .state_store import SQLStateStore
+from .waiting_events import WaitingEventQueries
 
 
-class Database(ContactQueries, JournalQueries, MatrixEventQueries):
+class Database(ContactQueries, JournalQueries, MatrixEventQueries, WaitingEventQueries):
     """Every query of the bridge; each method is one short transaction.
 
     ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a

@@ -38,6 +38,7 @@ TABLES = {
     "crypto_devices",
     "crypto_cross_signing_keys",
     "crypto_cross_signing_signatures",
+    "crypto_waiting_events",
 }
 
 

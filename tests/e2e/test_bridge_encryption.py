@@ -8,6 +8,7 @@ The session's bridge is restarted for this module with ``bridge.encryption.allow
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
@@ -206,6 +207,13 @@ async def test_a_message_whose_key_never_comes_is_answered(
     assert len(notices) == 1
     outcome = await encrypting_bridge.bridge.db.event_outcome(orphan["event_id"])
     assert outcome == ("failed", KEY_NEVER_ARRIVED_REASON)
+    # Its wait was recorded for a restart, and is forgotten now that it has ended.
+    db = encrypting_bridge.bridge.db
+    for _ in range(50):
+        if not await db.waiting_events():
+            break
+        await asyncio.sleep(0.05)
+    assert await db.waiting_events() == []
 
 
 async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(

@@ -1,4 +1,5 @@
-"""The bridge bot's end-to-end encryption state: its Olm account, sessions and known devices.
+"""The bridge bot's end-to-end encryption state: its Olm account, sessions and known devices,
+and the encrypted events that wait for their keys.
 
 Revision ID: 0003
 Revises: 0002
@@ -123,9 +124,19 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "crypto_waiting_events",
+        sa.Column("event_id", sa.String(), nullable=False),
+        sa.Column("event", sa.JSON(), nullable=False),
+        sa.Column("received_at", sa.Double(), nullable=False),
+        sa.Column("told", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name="pk_crypto_waiting_events"),
+    )
+
 
 def downgrade() -> None:
     for table in (
+        "crypto_waiting_events",
         "crypto_cross_signing_signatures",
         "crypto_cross_signing_keys",
         "crypto_devices",
