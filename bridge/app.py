@@ -7,6 +7,7 @@ resumed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from mautrix.types import UserID
@@ -19,11 +20,14 @@ from .e2ee import Encryption
 from .matrix import MatrixHandler
 from .qq.client import QQTransport
 from .qq.clock import Clock
+from .security import CredentialVault
+from .web import WebRoutes, add_web
 
 log = logging.getLogger("bridge.app")
 
 # Finished journal rows are kept this long for inspection, then deleted at start-up.
 JOURNAL_RETENTION = 30 * 86400.0
+PRUNE_INTERVAL = 86400.0
 
 
 class BridgeApp:
@@ -38,14 +42,16 @@ class BridgeApp:
         self._transport: QQTransport | None = None
         self._encryption: Encryption | None = None
         self.matrix: MatrixHandler | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+        self.web: WebRoutes | None = None
 
     async def start(self) -> None:
         config = self.config
-        self._db = db = await Database.open(config.database_url)
-        if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
-            log.info("Deleted %d finished journal rows older than 30 days", pruned)
-        if pruned := await db.prune_matrix_events(older_than=JOURNAL_RETENTION):
-            log.info("Forgot %d handled Matrix events older than 30 days", pruned)
+        vault = CredentialVault.from_file(config.secret_key_path)
+        self._db = db = await Database.open(config.database_url, vault=vault)
+        if sealed := await db.seal_stored_logins():
+            log.info("Encrypted %d QQ logins stored before encryption", sealed)
+        await self._prune(db)
         self._az = az = BridgeAppService(
             server=config.homeserver_address,
             domain=config.homeserver_domain,
@@ -60,8 +66,14 @@ class BridgeApp:
             # homeserver is back; the queues retry by themselves (worker.py, homeserver.py).
             default_http_retry_count=1,
         )
+        qq = config.qq_settings
         self._transport = QQTransport(
-            config.qq_server, timeout=float(config.qq_settings["request_timeout"])
+            config.qq_server,
+            timeout=float(qq["request_timeout"]),
+            connect_timeout=float(qq["connect_timeout"]),
+            read_timeout=float(qq["read_timeout"]),
+            max_reply_bytes=int(qq["max_reply_bytes"]),
+            clock=self.clock,  # the shared probe waits on the clients' clock
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
         self.matrix = handler = MatrixHandler(bridge)
@@ -81,6 +93,7 @@ class BridgeApp:
             az.to_device_handler = self._encryption.to_device
             az.device_list_handler = self._encryption.device_lists
             az.otk_handler = self._encryption.otk_counts
+        self.web = add_web(az.app, bridge)
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         if self._encryption is not None and (resumed := await handler.pending.resume()):
@@ -88,7 +101,23 @@ class BridgeApp:
         for user in await bridge.all_users():
             await user.resume()
         az.ready = True
+        self._housekeeping = asyncio.create_task(self._prune_daily(db), name="prune")
         log.info("Bridge started as %s", config.bot_mxid)
+
+    async def _prune(self, db: Database) -> None:
+        """Old finished journal rows and event records go, so neither table grows for ever."""
+        if pruned := await db.prune_finished(older_than=JOURNAL_RETENTION):
+            log.info("Deleted %d finished journal rows older than 30 days", pruned)
+        if pruned := await db.prune_matrix_events(older_than=JOURNAL_RETENTION):
+            log.info("Forgot %d handled Matrix events older than 30 days", pruned)
+
+    async def _prune_daily(self, db: Database) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_INTERVAL)
+            try:
+                await self._prune(db)
+            except Exception:  # the next day may do better; the bridge goes on meanwhile
+                log.exception("Pruning old rows failed")
 
     async def _prepare_bot(self) -> None:
         assert self._az is not None
@@ -109,6 +138,9 @@ class BridgeApp:
         log.debug("Bot %s ready", UserID(self.config.bot_mxid))
 
     async def stop(self) -> None:
+        if self._housekeeping:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
         if self.bridge:
             await self.bridge.homeserver.stop()
             for user in self.bridge.loaded_users():

@@ -22,6 +22,7 @@ from .puppet import Puppet
 from .qq.client import ClientSettings, QQTransport
 from .qq.clock import Clock, RealClock
 from .user import User
+from .web.links import LoginLinks
 
 if TYPE_CHECKING:
     from .e2ee import Encryption
@@ -47,6 +48,8 @@ class Bridge:
         self._puppets: dict[int, Puppet] = {}
         self._portals: dict[tuple[str, int], Portal] = {}
         self._lock = asyncio.Lock()
+        self._uin_locks: dict[int, asyncio.Lock] = {}
+        self.login_links = LoginLinks(self.clock.now)
         self.client_settings = client_settings(config)
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
         self.encryption: Encryption | None = None
@@ -88,6 +91,10 @@ class Bridge:
 
     def loaded_users(self) -> list[User]:
         return list(self._users.values())
+
+    def uin_lock(self, uin: int) -> asyncio.Lock:
+        """Held while logging in to ``uin``, by whichever Matrix user (see login.py)."""
+        return self._uin_locks.setdefault(uin, asyncio.Lock())
 
     def retry_deliveries(self) -> None:
         """The homeserver is back: every queue waiting out a back-off tries again now."""

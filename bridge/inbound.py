@@ -18,6 +18,7 @@ from .db.text import storable
 from .qq.codes import Status
 from .qq.wire.replies import (
     Event,
+    EventsDropped,
     FriendRequest,
     RequestAccepted,
     RequestRejected,
@@ -32,13 +33,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.inbound")
 
-MESSAGE, STATUS, REQUEST, ACCEPTED, REJECTED, UNKNOWN = (
+MESSAGE, STATUS, REQUEST, ACCEPTED, REJECTED, UNKNOWN, DROPPED = (
     "message",
     "status",
     "request",
     "accepted",
     "rejected",
     "unknown",
+    "dropped",
 )
 # A row that fails this many times in a row is handed to the user as a notice instead.
 MAX_ATTEMPTS = 5
@@ -66,6 +68,14 @@ def journal_item(event: Event) -> tuple[int, str, str]:
             return sender, REJECTED, reason
         case UnknownEvent(kind, sender, text):
             return sender, UNKNOWN, f"{kind}:{text}"
+        case EventsDropped(count, senders):
+            # The client bounds a batch (ClientSettings.max_batch_*): the rest is told, not lost
+            # in silence, and never becomes thousands of rooms.
+            text = (
+                f"QQ sent more at once than the bridge takes in one batch: {count} events from "
+                f"{senders} senders were not bridged."
+            )
+            return 0, DROPPED, text
     raise TypeError(f"not a QQ event: {event!r}")
 
 
@@ -127,6 +137,8 @@ class Inbound:
             user.note_friend(row.uin)
             await (await bridge.puppet(row.uin)).set_status(Status(int(row.text)))
             return None
+        if row.kind == DROPPED:
+            return await user.notify(row.text, txn_id)
         if row.kind in (REJECTED, UNKNOWN):
             return await user.notify(_notice_text(row, await user.name_of(row.uin)), txn_id)
         await user.learn_profile(row.uin)

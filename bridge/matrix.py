@@ -49,7 +49,17 @@ from .db.text import storable
 from .e2ee.pending import PendingDecryptions
 from .e2ee.sending import room_is_encrypted
 from .formatter import Outgoing, matrix_to_qq, reaction_to_qq, redaction_to_qq, sticker_to_qq
+from .management import (
+    LOGIN_HIDDEN,
+    LOGIN_NOT_HIDDEN,
+    ROOM_READERS,
+    crowded_notice,
+    management_room_member,
+    others_in_room,
+    redact_login,
+)
 from .portal import Portal
+from .security import looks_like_login
 from .user import User
 
 log = logging.getLogger("bridge.matrix")
@@ -108,7 +118,11 @@ class MatrixHandler:
             EventType.ROOM_MESSAGE,
             EventType.STICKER,
         ):
-            await self._message(event)
+            # Before anything else, in any room and from anyone: a password must not stay.
+            if event.type == EventType.ROOM_MESSAGE and looks_like_login(_texts(event)):
+                await self._hide_login(event)
+            else:
+                await self._message(event)
         elif isinstance(event, StateEvent) and event.type == EventType.ROOM_ENCRYPTION:
             if self.bridge.encryption is not None and await self._claim(
                 event.event_id, event.room_id
@@ -189,14 +203,29 @@ class MatrixHandler:
         ):
             self._later(self._tell_room(event.room_id, UNBRIDGED_ROOM_NOTICE))
 
-    async def _command(self, event: MessageEvent, user: User) -> None:
-        # mautrix hands over an edit's new content; the original may hold a password too.
-        relation = getattr(event.content, "relates_to", None)
-        is_edit = relation is not None and relation.rel_type == RelationType.REPLACE
-        edited = relation.event_id if relation and is_edit else None
+    async def _command(self, event: MessageEvent, user: User, hidden: bool = False) -> None:
         body = getattr(event.content, "body", "")
         body = body if isinstance(body, str) else ""
-        await handle_command(self.bridge, user, event.room_id, event.event_id, body, edited)
+        edited = _edited(event)
+        await handle_command(self.bridge, user, event.room_id, event.event_id, body, edited, hidden)
+
+    # --- messages that hold a password ----------------------------------------------------
+
+    async def _hide_login(self, event: MessageEvent) -> None:
+        if await self._claim(event.event_id, event.room_id):
+            self._later(self._after_hiding(event))
+
+    async def _after_hiding(self, event: MessageEvent) -> None:
+        """Redact first; then a command runs as usual, anything else is only answered."""
+        hidden = await redact_login(self.bridge, event.room_id, event.event_id, _edited(event))
+        if not hidden:
+            await self._tell_room(event.room_id, LOGIN_NOT_HIDDEN)
+        user = await self.bridge.user(event.sender)
+        if user.management_room == event.room_id:
+            # hidden=True: the one try to redact was made, and a failure was told.
+            await self._command(event, user, hidden=True)
+        elif hidden:
+            await self._tell_room(event.room_id, LOGIN_HIDDEN)
 
     async def _encrypted(self, event: EncryptedEvent) -> None:
         if self.bridge.config.permission(event.sender) is None:
@@ -354,6 +383,8 @@ class MatrixHandler:
             return
         target = UserID(event.state_key)
         membership = event.content.membership
+        if membership in ROOM_READERS:
+            await management_room_member(self.bridge, event.room_id, target)
         if membership == Membership.INVITE and (uin := self.bridge.config.uin_from_mxid(target)):
             await self._puppet_invited(event, uin)
         elif target == event.sender:
@@ -384,13 +415,17 @@ class MatrixHandler:
             )
             await bot.leave_room(event.room_id)
             return
+        if others := await others_in_room(self.bridge, event.room_id, event.sender):
+            await self.bridge.send_notice(bot, event.room_id, crowded_notice(others, joined=False))
+            await bot.leave_room(event.room_id)
+            return
         user = await self.bridge.user(event.sender)
         await user.set_management_room(event.room_id)
         await self.bridge.send_notice(
             bot,
             event.room_id,
             "Hello! I bridge QQ. This room is now where you talk to me. "
-            "Send `login <uin> <password>` to log in, or `help` for everything I can do.",
+            "Send `login` to log in, or `help` for everything I can do.",
         )
 
     async def _puppet_invited(self, event: StateEvent, uin: int) -> None:
@@ -419,6 +454,27 @@ class MatrixHandler:
                 await answer_request(portal.user, portal.uin, accept=False)
             else:
                 await portal.forget()
+
+
+def _edited(event: MessageEvent) -> EventID | None:
+    """The event an edit replaces (mautrix hands over the edit's new content)."""
+    relation = getattr(event.content, "relates_to", None)
+    if relation is not None and relation.rel_type == RelationType.REPLACE:
+        return cast(EventID, relation.event_id)
+    return None
+
+
+def _texts(event: MessageEvent) -> list[str]:
+    """Every text of a message a user reads or a client renders, an edit's new one included."""
+    raw = event.content.serialize()
+    parts = [raw, raw.get("m.new_content")]
+    return [
+        value
+        for part in parts
+        if isinstance(part, dict)
+        for key in ("body", "formatted_body")
+        if isinstance(value := part.get(key), str)
+    ]
 
 
 def _why(error: BaseException) -> str:

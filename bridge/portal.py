@@ -64,11 +64,18 @@ class Portal:
 
     async def ensure_room(self) -> RoomID:
         """The DM room, created (and the user invited) the first time it is needed."""
-        return await self._room(DM)
+        room_id, _ = await self._room(DM)
+        return room_id
+
+    async def open_dm(self) -> bool:
+        """Make sure the DM room exists; True if this call created it."""
+        _, created = await self._room(DM)
+        return created
 
     async def open_request_room(self) -> RoomID:
         """An invite from the puppet into a new room for a friend request (unless one exists)."""
-        return await self._room(REQUEST)
+        room_id, _ = await self._room(REQUEST)
+        return room_id
 
     async def adopt_room(self, room_id: RoomID) -> bool:
         """The user made a DM with the puppet themselves: it becomes the portal, if none exists."""
@@ -78,10 +85,11 @@ class Portal:
             await self._save(room_id, DM)
             return True
 
-    async def _room(self, kind: str) -> RoomID:
+    async def _room(self, kind: str) -> tuple[RoomID, bool]:
+        """(the room, whether this call created it)."""
         async with self._room_lock:
             if self.room_id:
-                return self.room_id
+                return self.room_id, False
             await self.puppet.sync_to_matrix()
             extra = {}
             if kind == REQUEST:
@@ -113,7 +121,7 @@ class Portal:
                     room_id, UserID(self.user.mxid), extra_content={"is_direct": True}
                 )
             log.info("Created %s portal %s for %s, QQ %d", kind, room_id, self.user.mxid, self.uin)
-            return room_id
+            return room_id, True
 
     async def invite_bot(self) -> None:
         """Bring the bot (and its encryption device) into this encrypted portal."""

@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from .config import Config, write_atomically
+from .security import ensure_key_file
 
 TOKEN_BYTES = 32  # token_urlsafe(32): 43 characters, 256 random bits
 
@@ -56,6 +57,8 @@ def generate(config_path: str | Path, registration_path: str | Path) -> None:
     config = Config.load(config_path, need_tokens=False)
     config["appservice.as_token"] = secrets.token_urlsafe(TOKEN_BYTES)
     config["appservice.hs_token"] = secrets.token_urlsafe(TOKEN_BYTES)
+    if config["provisioning.shared_secret"] == "generate":
+        config["provisioning.shared_secret"] = secrets.token_urlsafe(TOKEN_BYTES)
     registration = build_registration(config)
     yaml = YAML()
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -65,3 +68,5 @@ def generate(config_path: str | Path, registration_path: str | Path) -> None:
     # registration already installed.
     write_atomically(Path(registration_path), buffer.getvalue())
     config.save(config_path)
+    # Only if missing: a new key would make every stored login unreadable.
+    ensure_key_file(config.secret_key_path)

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
+import sqlalchemy.exc
 from mautrix.types import EventID, RoomID
 
 from .db import UserRow
@@ -32,7 +33,7 @@ RESUME_FIRST_RETRY, RESUME_LAST_RETRY = 2.0, 300.0
 
 class NotLoggedInError(Exception):
     def __init__(self) -> None:
-        super().__init__("You are not logged in to QQ. Send `login <uin> <password>` first.")
+        super().__init__("You are not logged in to QQ. Send `login` first.")
 
 
 class User:
@@ -66,9 +67,11 @@ class User:
     def management_room(self) -> RoomID | None:
         return RoomID(self.row.management_room) if self.row.management_room else None
 
-    async def set_management_room(self, room_id: RoomID) -> None:
-        self.row.management_room = room_id
-        await self.bridge.db.save_user(self.row)
+    async def set_management_room(self, room_id: RoomID | None) -> None:
+        """``None``: the user has no management room (until they open a new one)."""
+        row = dataclasses.replace(self.row, management_room=room_id)
+        await self.bridge.db.save_user(row)
+        self.row.management_room = room_id  # the same object others hold: change it in place
 
     async def notify(self, text: str, txn_id: str | None = None) -> EventID | None:
         """A notice from the bot in the management room (if the user has one)."""
@@ -95,8 +98,10 @@ class User:
             )
             try:
                 await self.bridge.db.save_user(row)
-            except Exception:
-                await client.logout()
+            except Exception as error:
+                # A UNIQUE conflict: another bridge process holds the number, so its session.
+                taken = isinstance(error, sqlalchemy.exc.IntegrityError)
+                await self._abandon(client, uin, taken)
                 raise
             previous_uin, self.row = self.row.uin, row
             # Logging the old account out is only right if it is another one: the server keys
@@ -104,12 +109,32 @@ class User:
             await self._drop_client(log_out=previous_uin not in (None, uin))
             await self._went_online(client)
 
+    async def _abandon(self, client: QQClient, uin: int, taken: bool) -> None:
+        """A login that QQ accepted but the bridge could not keep: end it without harm.
+
+        The server keys sessions by (address, uin), so a logout would also end the session of
+        whoever else here is logged in to ``uin`` (this user's current login, or another
+        user's): then only stop polling, and let the server time the duplicate out.
+        """
+        others = taken or (self.client is not None and self.row.uin == uin)
+        others = others or any(
+            user is not self and user.client is not None and user.uin == uin
+            for user in self.bridge.loaded_users()
+        )
+        if others:
+            await client.stop()
+        else:
+            await client.logout()
+
     async def resume(self) -> None:
         """At start-up: log in again with the stored md5, retrying until QQ answers."""
         if self.bridge.config.permission(self.mxid) is None:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
         elif self.has_credentials and self.row.login_state == LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
+        elif self.row.uin is not None and self.row.login_state == LOGGED_IN:
+            # The store could not open the stored login (bridge/db/contacts.py): say so.
+            await self._bad_credentials("the bridge can no longer read your stored login")
         self.inbound.worker.wake()
         self.outbound.worker.wake()
 
@@ -236,7 +261,7 @@ class User:
         self._wake_waiters()
         await self.notify(
             f"QQ refused your stored login ({reason or 'no reason given'}). "
-            "Send `login <uin> <password>` to log in again."
+            "Send `login` to log in again."
         )
 
     # --- from the QQ client ------------------------------------------------------------

@@ -37,7 +37,10 @@ def test_example_has_the_documented_defaults() -> None:
         "send_interval": 1.0,
         "penalty_wait": 20.0,
         "max_penalties": 5,
+        "connect_timeout": 5.0,
+        "read_timeout": 10.0,
         "request_timeout": 35.0,
+        "max_reply_bytes": 1048576,
     }
     assert isinstance(config.qq_settings["max_penalties"], int)
     assert config.username_template == "qq_{uin}"
@@ -181,11 +184,17 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
     config = Config.load(path)
 
     assert config.added_keys == [
+        "appservice.secret_key_file",
+        "appservice.public_address",
+        "provisioning",
         "qq.poll_interval",
         "qq.max_poll_interval",
         "qq.penalty_wait",
         "qq.max_penalties",
+        "qq.connect_timeout",
+        "qq.read_timeout",
         "qq.request_timeout",
+        "qq.max_reply_bytes",
         "bridge.displayname_template",
         "bridge.encryption",
         "logging",
@@ -235,7 +244,7 @@ def test_upgrade_from_nothing_but_the_required_values_gives_the_example(tmp_path
 def test_load_without_update_leaves_the_file_alone(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(OLD_CONFIG)
-    with pytest.raises(ConfigError, match=r"qq\.poll_interval is missing"):
+    with pytest.raises(ConfigError, match=r"appservice\.secret_key_file is missing"):
         Config.load(path, update=False)
     assert path.read_text() == OLD_CONFIG
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from bridge.config import TOKEN_PLACEHOLDER, Config, ConfigError
+from bridge.config import TOKEN_PLACEHOLDER, Config, ConfigError, example_text
 from bridge.registration import build_registration, generate
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -99,3 +99,17 @@ def test_the_shipped_example_registration_matches_what_is_generated() -> None:
     assert shipped.keys() == generated.keys()
     for key in shipped.keys() - {"as_token", "hs_token"}:
         assert shipped[key] == generated[key], key
+
+
+def test_generate_makes_a_private_key_once_and_a_provisioning_secret(tmp_path: Path) -> None:
+    config_path, registration_path = tmp_path / "config.yaml", tmp_path / "registration.yaml"
+    config_path.write_text(example_text())
+    generate(config_path, registration_path)
+    key = tmp_path / "qq-bridge.key"  # beside the config, as the example's relative path says
+    assert key.stat().st_mode & 0o777 == 0o600
+    first_key = key.read_bytes()
+    secret = Config.load(config_path)["provisioning.shared_secret"]
+    assert secret not in ("generate", "disable") and len(secret) >= 32
+    generate(config_path, registration_path)
+    assert key.read_bytes() == first_key  # a new key would make every stored login unreadable
+    assert Config.load(config_path)["provisioning.shared_secret"] == secret

@@ -34,10 +34,12 @@ async def handle_command(
     event_id: EventID,
     body: str,
     edited: EventID | None = None,
+    hidden: bool = False,
 ) -> None:
-    """Run one line typed in the management room; ``edited``: the event this one edits."""
+    """Run one line typed in the management room; ``edited``: the event this one edits;
+    ``hidden``: the handler already tried to redact it (it looked like a login)."""
     name, _, rest = body.strip().partition(" ")
-    ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest, edited)
+    ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest, edited, hidden)
     if bridge.config.permission(user.mxid) is None:
         await ctx.reply("Sorry, you are not allowed to use this bridge.")
         return

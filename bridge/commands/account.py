@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from ..qq.client import QQ_FAILURES, ConnectionState
+from ..login import log_in
+from ..qq.client import ConnectionState
 from ..qq.codes import Status
-from ..qq.wire import InvalidUin, LoginRefused, NoReply
-from ..qq.wire.requests import password_md5
+from ..web import login_link
+from ..web.links import LINK_LIFETIME
 from .registry import CommandContext, UsageError, command
 
 log = logging.getLogger("bridge.commands")
@@ -27,36 +28,49 @@ STATE_WORDS = {
 }
 
 
-@command("login <uin> <password>", "Log in to QQ. The message is removed at once.")
+@command(
+    "login [<uin> <password>]",
+    "Log in to QQ: alone, a one-time link to a login page (safer); with a number and a "
+    "password, at once (the message is removed).",
+)
 async def login(ctx: CommandContext) -> None:
-    await _hide_password(ctx)
+    if not ctx.args:
+        await _send_link(ctx)
+        return
+    if not ctx.hidden:
+        await hide_message(ctx)  # a login the handler's check did not catch (a short number)
     uin = ctx.uin_arg(0)
     password = ctx.text_after(1)
     if not password:
-        raise UsageError("Usage: login <uin> <password>")
-    owner = await ctx.bridge.user_by_uin(uin)
-    if owner is not None and owner.mxid != ctx.user.mxid:
-        if owner.has_credentials:
-            await ctx.reply(f"QQ {uin} is already bridged for another Matrix user.")
-            return
-        await owner.release_uin()  # its last user logged out, or QQ refused them since
+        raise UsageError("Usage: `login` for a login link, or `login <uin> <password>`")
     await ctx.reply(f"Logging in to QQ as {uin}…")
-    try:
-        await ctx.user.login(uin, password_md5(password))
-    except LoginRefused as refused:
-        await ctx.reply(f"QQ refused the login: {refused.reason or 'no reason given'}.")
-    except InvalidUin:
-        await ctx.reply(f"QQ says {uin} is not a valid QQ number.")
-    except NoReply:
-        await ctx.reply("The QQ server did not answer the login. Check the number and try again.")
-    except QQ_FAILURES as error:
-        await ctx.reply(f"Could not reach the QQ server: {error}")
-    else:
-        await ctx.reply(f"Logged in to QQ as {uin}. Your friends' messages will appear as chats.")
+    result = await log_in(ctx.bridge, ctx.user, uin, password)
+    await ctx.reply(result.message)
+    if result.ok and login_link(ctx.bridge, ctx.user.mxid) is not None:
+        await ctx.reply(
+            "Next time, send `login` alone: I answer with a link to a login page, and your "
+            "password never enters a Matrix room (where a redacted message may stay on the "
+            "server for a while)."
+        )
 
 
-async def _hide_password(ctx: CommandContext) -> None:
-    # An edited login (say, a typo fixed) holds the password in the original event too.
+async def _send_link(ctx: CommandContext) -> None:
+    link = login_link(ctx.bridge, ctx.user.mxid)
+    if link is None:
+        await ctx.reply(
+            "This bridge has no login page (its admin has not set appservice.public_address). "
+            "Send `login <uin> <password>`: I remove that message at once."
+        )
+        return
+    minutes = round(LINK_LIFETIME / 60)
+    await ctx.reply(
+        f"Open this link to log in to QQ: {link}\nIt works once, for {minutes} minutes, and only "
+        "for you: do not share it."
+    )
+
+
+async def hide_message(ctx: CommandContext) -> None:
+    """Redact the command's message, and the one it edits (a fixed typo holds it too)."""
     for event_id in filter(None, (ctx.event_id, ctx.edited)):
         try:
             await ctx.bridge.bot.redact(ctx.room_id, event_id, reason="It contained a password")

@@ -111,10 +111,10 @@ async def pm(ctx: CommandContext) -> None:
     ctx.user.require_client()
     await ctx.user.learn_profile(uin)
     portal = await ctx.bridge.portal(ctx.user, uin)
-    existed = portal.room_id is not None
-    await portal.ensure_room()
+    # Asked under the portal's room lock: of two `pm` at once, one opens and one is told so.
+    created = await portal.open_dm()
     name = await ctx.user.name_of(uin)
-    if existed:
-        await ctx.reply(f"You already have a chat with {name}.")
-    else:
+    if created:
         await ctx.reply(f"Opened a chat with {name}: accept the invite to start.")
+    else:
+        await ctx.reply(f"You already have a chat with {name}.")

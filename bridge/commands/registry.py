@@ -26,6 +26,7 @@ class CommandContext:
     args: list[str]  # the words after the command name
     rest: str  # the text after the command name, spaces kept
     edited: EventID | None = None  # when the command is an edit: the event it replaces
+    hidden: bool = False  # the handler already tried to redact it, as one holding a password
 
     async def reply(self, text: str) -> None:
         await self.bridge.send_notice(self.bridge.bot, self.room_id, text)

@@ -13,7 +13,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from . import validation
 from .errors import ConfigError
-from .validation import _MXID, PERMISSION_LEVELS, QQ_PACING_FLOATS
+from .validation import _MXID, PERMISSION_LEVELS, PROVISIONING_OFF, QQ_PACING_FLOATS
 from .yamlfile import (
     EXAMPLE_NAME,
     _Grafter,
@@ -38,6 +38,8 @@ class Config:
         self._indent = indent or _Indent()
         # Dotted keys that the last upgrade added, for the caller to report once logging is up.
         self.added_keys: list[str] = []
+        # The file it was loaded from: relative paths in it (the key file) are beside it.
+        self.path: Path | None = None
 
     # ---- files ----------------------------------------------------------------------------
 
@@ -56,6 +58,7 @@ class Config:
             raise ConfigError(f"cannot read {path}: {e.strerror}") from None
         data, indent = _parse(text, str(path))
         config = cls(data, indent=indent)
+        config.path = path
         if update:
             config._upgrade(path)
         config.validate(need_tokens=need_tokens)
@@ -165,6 +168,30 @@ class Config:
         return str(self["appservice.hs_token"])
 
     @property
+    def secret_key_path(self) -> Path:
+        """The key file of the stored logins; a relative path is beside the config file."""
+        path = Path(str(self["appservice.secret_key_file"])).expanduser()
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
+
+    @property
+    def public_address(self) -> str | None:
+        """The base URL of the login page as browsers reach it, without a trailing slash."""
+        address = str(self.get("appservice.public_address") or "").strip()
+        return address.rstrip("/") or None
+
+    @property
+    def provisioning_prefix(self) -> str:
+        return "/" + str(self["provisioning.prefix"]).strip("/")
+
+    @property
+    def provisioning_secret(self) -> str | None:
+        """The provisioning API's shared secret; None when it is off (or not generated yet)."""
+        secret = str(self["provisioning.shared_secret"])
+        return None if secret in PROVISIONING_OFF else secret
+
+    @property
     def qq_server(self) -> str:
         return str(self["qq.server"])
 
@@ -175,6 +202,7 @@ class Config:
             name: float(self[f"qq.{name}"]) for name in QQ_PACING_FLOATS
         }
         settings["max_penalties"] = int(self["qq.max_penalties"])
+        settings["max_reply_bytes"] = int(self["qq.max_reply_bytes"])
         return settings
 
     @property

@@ -26,8 +26,15 @@ QQ_PACING_FLOATS = (
     "max_poll_interval",
     "send_interval",
     "penalty_wait",
+    "connect_timeout",
+    "read_timeout",
     "request_timeout",
 )
+# Below this a real reply (a GetInfo, a list of 160 friends: a few KB) could be refused.
+MIN_REPLY_BYTES = 64 * 1024
+# provisioning.shared_secret values that turn the API off: not made yet, or not wanted.
+PROVISIONING_OFF = ("generate", "disable")
+MIN_PROVISIONING_SECRET = 16  # characters: a guessable secret would open every user's login
 ASYNC_DATABASE_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 
 _LOCALPART = re.compile(r"[a-z0-9._=\-/+]+")
@@ -62,6 +69,7 @@ def validate(config: Config, *, need_tokens: bool = True) -> None:
             "homeserver.domain",
         )
     _check_appservice(config, need_tokens)
+    _check_security(config)
     _check_qq_pacing(config)
     _check_templates(config)
     _check_permissions(config)
@@ -114,6 +122,32 @@ def _check_appservice(config: Config, need_tokens: bool) -> None:
             )
 
 
+def _check_security(config: Config) -> None:
+    _required_text(config, "appservice.secret_key_file")
+    public = config.get("appservice.public_address")
+    if public not in (None, "") and not _is_http_url(public):
+        raise ConfigError(
+            "appservice.public_address must be empty or an http:// or https:// URL",
+            "appservice.public_address",
+        )
+    prefix = _required_text(config, "provisioning.prefix")
+    if not re.fullmatch(r"/[A-Za-z0-9._~\-/]*", prefix):
+        raise ConfigError(
+            "provisioning.prefix must be a URL path such as /_matrix/provision",
+            "provisioning.prefix",
+        )
+    # Never repeat the secret in a message.
+    secret = _required(config, "provisioning.shared_secret")
+    if not isinstance(secret, str) or (
+        secret not in PROVISIONING_OFF and len(secret.strip()) < MIN_PROVISIONING_SECRET
+    ):
+        raise ConfigError(
+            f"provisioning.shared_secret must be generate, disable or at least "
+            f"{MIN_PROVISIONING_SECRET} characters",
+            "provisioning.shared_secret",
+        )
+
+
 def _check_database(config: Config) -> None:
     # The URL may carry a password, so no message here repeats it.
     key = "appservice.database"
@@ -141,6 +175,16 @@ def _check_qq_pacing(config: Config) -> None:
     penalties = _required(config, "qq.max_penalties")
     if isinstance(penalties, bool) or not isinstance(penalties, int) or penalties < 1:
         raise ConfigError("qq.max_penalties must be a positive integer", "qq.max_penalties")
+    limit = _required(config, "qq.max_reply_bytes")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_REPLY_BYTES:
+        raise ConfigError(
+            f"qq.max_reply_bytes must be a whole number of bytes, at least {MIN_REPLY_BYTES}",
+            "qq.max_reply_bytes",
+        )
+    if config["qq.request_timeout"] < config["qq.read_timeout"]:
+        raise ConfigError(
+            "qq.request_timeout must be at least qq.read_timeout", "qq.request_timeout"
+        )
     if config["qq.max_poll_interval"] < config["qq.poll_interval"]:
         raise ConfigError(
             "qq.max_poll_interval must be at least qq.poll_interval", "qq.max_poll_interval"

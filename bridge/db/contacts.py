@@ -2,37 +2,89 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from ..security import UnreadableCredential
 from .models import FaceAvatarModel, PortalModel, PuppetModel, UserModel
 from .rows import PORTAL_KINDS, PortalRow, PuppetRow, UserRow
 from .store_base import StoreBase
 
+log = logging.getLogger("bridge.db")
+
 
 class ContactQueries(StoreBase):
-    # users
+    # users: the row's password_md5 is the plain md5; the column holds it sealed (see vault.py)
 
     async def get_user(self, mxid: str) -> UserRow | None:
         async with self._sessions() as session:
             user = await session.get(UserModel, mxid)
-            return user.to_row() if user else None
+            return self._user_row(user) if user else None
 
     async def get_user_by_uin(self, uin: int) -> UserRow | None:
         async with self._sessions() as session:
             user = await session.scalar(select(UserModel).where(UserModel.uin == uin))
-            return user.to_row() if user else None
+            return self._user_row(user) if user else None
+
+    async def get_user_by_management_room(self, room_id: str) -> UserRow | None:
+        async with self._sessions() as session:
+            user = await session.scalar(
+                select(UserModel).where(UserModel.management_room == room_id).limit(1)
+            )
+            return self._user_row(user) if user else None
 
     async def all_users(self) -> list[UserRow]:
         async with self._sessions() as session:
             users = await session.scalars(select(UserModel).order_by(UserModel.mxid))
-            return [user.to_row() for user in users]
+            return [self._user_row(user) for user in users]
 
     async def save_user(self, row: UserRow) -> None:
-        """Insert or update; raises `sqlalchemy.exc.IntegrityError` if another user has the uin."""
+        """Insert or update; raises `sqlalchemy.exc.IntegrityError` if another user has the uin
+        (its message holds no value: the engine hides statements' parameters)."""
+        values: dict[str, Any] = asdict(row)
+        if self._vault is not None and row.password_md5:
+            values["password_md5"] = self._vault.seal(row.password_md5)
         async with self._sessions.begin() as session:
-            await session.execute(self._upsert(UserModel, asdict(row), ["mxid"]))
+            await session.execute(self._upsert(UserModel, values, ["mxid"]))
+
+    async def seal_stored_logins(self) -> int:
+        """Encrypt the logins stored before encryption came (plain md5s); returns how many."""
+        if self._vault is None:
+            return 0
+        sealed = 0
+        async with self._sessions.begin() as session:
+            users = await session.scalars(
+                select(UserModel).where(UserModel.password_md5.is_not(None))
+            )
+            for user in list(users):
+                stored = user.password_md5
+                if stored is None or self._vault.is_sealed(stored):
+                    continue
+                try:
+                    md5 = self._vault.open(stored)
+                except UnreadableCredential:
+                    continue  # not a login: _user_row reads it as none
+                await session.execute(
+                    update(UserModel)
+                    .where(UserModel.mxid == user.mxid)
+                    .values(password_md5=self._vault.seal(md5))
+                )
+                sealed += 1
+        return sealed
+
+    def _user_row(self, user: UserModel) -> UserRow:
+        row = user.to_row()
+        if self._vault is not None and row.password_md5:
+            try:
+                row.password_md5 = self._vault.open(row.password_md5)
+            except UnreadableCredential as error:
+                # The key file was replaced: the user must log in again, and is told so.
+                log.warning("The stored QQ login of %s is unreadable (%s)", row.mxid, error)
+                row.password_md5 = None
+        return row
 
     # puppets
 

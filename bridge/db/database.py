@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from ..security import CredentialVault
 from .contacts import ContactQueries
 from .crypto_store import SQLCryptoStore
 from .engine import create_engine
-from .journal import JournalQueries
 from .matrix_events import MatrixEventQueries
 from .migrate import upgrade_to_head
 from .state_store import SQLStateStore
 from .waiting_events import WaitingEventQueries
 
 
-class Database(ContactQueries, JournalQueries, MatrixEventQueries, WaitingEventQueries):
+class Database(ContactQueries, MatrixEventQueries, WaitingEventQueries):
     """Every query of the bridge; each method is one short transaction.
 
     ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a
@@ -24,19 +24,23 @@ class Database(ContactQueries, JournalQueries, MatrixEventQueries, WaitingEventQ
     engine: AsyncEngine
     state_store: SQLStateStore
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, vault: CredentialVault | None = None) -> None:
         # Rows are copied out before a session ends, so nothing needs reloading after commit.
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         super().__init__(sessions, engine.dialect.name)
         self.engine = engine
+        self._vault = vault
         self.state_store = SQLStateStore(sessions, engine.dialect.name)
 
     @classmethod
-    async def open(cls, url: str, schema: str | None = None) -> Database:
+    async def open(
+        cls, url: str, schema: str | None = None, vault: CredentialVault | None = None
+    ) -> Database:
         """Connect and migrate the schema to the latest revision.
 
         `schema` (PostgreSQL only) puts every table in that existing schema instead of the
         connection's default, so that several bridges or test runs can share one database.
+        `vault` seals the stored QQ logins (the bridge always gives one).
         """
         engine = create_engine(url, schema)
         try:
@@ -44,7 +48,7 @@ class Database(ContactQueries, JournalQueries, MatrixEventQueries, WaitingEventQ
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, vault)
 
     def crypto_store(self, account_id: str, pickle_key: str) -> SQLCryptoStore:
         """The bot device's encryption store, in this database (bridge/e2ee/)."""

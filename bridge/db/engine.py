@@ -8,17 +8,24 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ..security import private_sqlite_files
+
 # Milliseconds a SQLite writer waits for another connection's write lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
-    """An engine for `url`; on PostgreSQL, `schema` (if given) is the only schema searched."""
+    """An engine for `url`; on PostgreSQL, `schema` (if given) is the only schema searched.
+
+    ``hide_parameters``: an error's message and SQLAlchemy's own logging never show the values
+    of a statement, since some (the stored login) are secrets.
+    """
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         if schema is not None:
             raise ValueError("a schema can only be chosen on PostgreSQL")
-        engine = create_async_engine(url)
+        private_sqlite_files(url)  # before SQLite makes the file with the umask's permissions
+        engine = create_async_engine(url, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
@@ -26,7 +33,9 @@ def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
         if schema is not None:
             connect_args["server_settings"] = {"search_path": schema}
         # pre_ping: a PostgreSQL restart must not cost the bridge its next request.
-        return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        return create_async_engine(
+            url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True
+        )
     raise ValueError(
         f"unsupported database {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg"
     )

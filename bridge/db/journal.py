@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, delete, false, insert, select, true, update
 
 from .models import InboundModel, OutboundModel
 from .rows import OUTBOUND_STATES, InboundRow, NewOutbound, OutboundRow
-from .store_base import StoreBase
+from .store_base import DialectInsert, StoreBase
 
 # Pending rows are read this many at a time: a backlog of thousands of long messages must not
 # be loaded into memory at once.
@@ -73,25 +73,28 @@ class JournalQueries(StoreBase):
             # Row by row: a multi-row INSERT ... ON CONFLICT DO NOTHING cannot say which rows
             # it skipped, and an appservice transaction holds only a handful of events.
             for item in items:
-                statement = (
-                    self._insert(OutboundModel)
-                    .values(
-                        owner=item.owner,
-                        uin=item.uin,
-                        room_id=item.room_id,
-                        event_id=item.event_id,
-                        text=item.text,
-                        created_at=created_at,
-                        state="pending",
-                        error=None,
-                    )
-                    .on_conflict_do_nothing(index_elements=["event_id"])
-                    .returning(OutboundModel)
-                )
+                statement = self._queue_outbound(item, created_at).returning(OutboundModel)
                 inserted = await session.scalar(statement)
                 if inserted is not None:
                     added.append(inserted.to_row())
         return added
+
+    def _queue_outbound(self, item: NewOutbound, created_at: float) -> DialectInsert:
+        """The INSERT of one pending row; nothing if its event id is queued already."""
+        return (
+            self._insert(OutboundModel)
+            .values(
+                owner=item.owner,
+                uin=item.uin,
+                room_id=item.room_id,
+                event_id=item.event_id,
+                text=item.text,
+                created_at=created_at,
+                state="pending",
+                error=None,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
 
     async def pending_outbound(
         self, owner: str | None = None, after: int = 0, limit: int | None = PAGE

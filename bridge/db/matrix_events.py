@@ -13,15 +13,16 @@ import time
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import MatrixEventModel, OutboundModel
+from .journal import JournalQueries
+from .models import MatrixEventModel
 from .rows import NewOutbound
-from .store_base import StoreBase
 
 HANDLED, FAILED = "handled", "failed"
 
 
-class MatrixEventQueries(StoreBase):
+class MatrixEventQueries(JournalQueries):
     async def claim_event(
         self, event_id: str, room_id: str, outbound: NewOutbound | None = None
     ) -> bool:
@@ -31,54 +32,34 @@ class MatrixEventQueries(StoreBase):
         event is either both recorded and queued, or neither (and Synapse's retry starts over).
         """
         async with self._sessions.begin() as session:
-            claimed = await session.scalar(
-                self._insert(MatrixEventModel)
-                .values(
-                    event_id=event_id,
-                    room_id=room_id,
-                    received_at=time.time(),
-                    outcome=HANDLED,
-                    error=None,
-                )
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(MatrixEventModel.event_id)
-            )
-            if claimed is None:
+            if not await self._record(session, event_id, room_id, HANDLED, None):
                 return False
             if outbound is not None:
-                await session.execute(
-                    self._insert(OutboundModel)
-                    .values(
-                        owner=outbound.owner,
-                        uin=outbound.uin,
-                        room_id=outbound.room_id,
-                        event_id=outbound.event_id,
-                        text=outbound.text,
-                        created_at=time.time(),
-                        state="pending",
-                        error=None,
-                    )
-                    .on_conflict_do_nothing(index_elements=["event_id"])
-                )
+                await session.execute(self._queue_outbound(outbound, time.time()))
             return True
 
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded
         (as handled or failed), so its sender is told only once."""
         async with self._sessions.begin() as session:
-            recorded = await session.scalar(
-                self._insert(MatrixEventModel)
-                .values(
-                    event_id=event_id,
-                    room_id=room_id,
-                    received_at=time.time(),
-                    outcome=FAILED,
-                    error=error,
-                )
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(MatrixEventModel.event_id)
+            return await self._record(session, event_id, room_id, FAILED, error)
+
+    async def _record(
+        self, session: AsyncSession, event_id: str, room_id: str, outcome: str, error: str | None
+    ) -> bool:
+        recorded = await session.scalar(
+            self._insert(MatrixEventModel)
+            .values(
+                event_id=event_id,
+                room_id=room_id,
+                received_at=time.time(),
+                outcome=outcome,
+                error=error,
             )
-            return recorded is not None
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(MatrixEventModel.event_id)
+        )
+        return recorded is not None
 
     async def event_outcome(self, event_id: str) -> tuple[str, str | None] | None:
         """(outcome, error) recorded for ``event_id``, or None if it was never acted on."""

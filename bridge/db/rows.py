@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class UserRow:
-    """A Matrix user of the bridge."""
+    """A Matrix user of the bridge. ``password_md5`` is the plain md5 (the store seals it)."""
 
     mxid: str
     uin: int | None = None
-    password_md5: str | None = None
+    # The md5 is the QQ credential itself: never in a repr, so never in a log or traceback.
+    password_md5: str | None = field(default=None, repr=False)
     management_room: str | None = None
     login_state: str = "logged_out"
     status: int = 10

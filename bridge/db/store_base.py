@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..security import CredentialVault
 from .models import Base
 
 DialectInsert = postgresql.Insert | sqlite.Insert
@@ -15,6 +16,9 @@ DialectInsert = postgresql.Insert | sqlite.Insert
 
 class StoreBase:
     """Holds the sessions; each public method of a subclass is one short transaction."""
+
+    # Seals the stored QQ logins; None (tests of the store alone) stores them as given.
+    _vault: CredentialVault | None = None
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         self._sessions = sessions

@@ -41,6 +41,9 @@ def configure_for_loopback(
     config["appservice.hostname"] = "127.0.0.1"
     config["appservice.port"] = appservice_port
     config["appservice.database"] = sqlite_url(database_path)
+    # The login page, reached straight from the browser on this machine (no proxy, no TLS).
+    config["appservice.public_address"] = f"http://127.0.0.1:{appservice_port}"
+    config["appservice.secret_key_file"] = str(database_path.parent.resolve() / "qq-bridge.key")
     if qq_server is not None:
         config["qq.server"] = qq_server
     # The example config names example.com; users of this server may log in to QQ.

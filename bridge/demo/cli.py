@@ -88,8 +88,9 @@ The QQ bridge demo is running.
      password    {stack.password}
 
 2. Start a direct chat with the bridge bot {bot} and send it:
-     login 10001 password1
-   ("help" lists the other commands.)
+     login
+   then open the link it answers with, and log in there as 10001 / password1.
+   ("help" lists the other commands; `login 10001 password1` in the chat works too.)
 
 3. QQ sample accounts on the simulator at {sim_url}:
 {accounts}

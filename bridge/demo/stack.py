@@ -24,6 +24,7 @@ from typing import Any, Self
 
 from bridge.demo.bridgeconf import SERVER_NAME, configure_for_loopback
 from bridge.demo.synapse import SynapseError, SynapseServer, free_port, synapse_installed
+from bridge.security.files import PRIVATE_DIR, make_private, write_private
 
 __all__ = ["DEMO_USER", "INSTALL_HINT", "DemoError", "DemoStack"]
 
@@ -147,10 +148,13 @@ class DemoStack:
 
     def _make_data_dir(self) -> None:
         if self._given_dir is not None:
-            self._given_dir.mkdir(parents=True, exist_ok=True)
+            # Private: it holds Synapse's registration secret, the demo password, the key of
+            # the stored QQ logins and the databases.
+            self._given_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            make_private(self._given_dir, directory=True)
             self._data_dir = self._given_dir
         else:
-            self._data_dir = Path(tempfile.mkdtemp(prefix="qq-bridge-demo-"))
+            self._data_dir = Path(tempfile.mkdtemp(prefix="qq-bridge-demo-"))  # 0700
 
     async def _start_simulator(self) -> None:
         from bridge.qq.simulator import Simulator
@@ -213,7 +217,7 @@ class DemoStack:
         if path.exists():
             return path.read_text(encoding="utf-8").strip()
         password = secrets.token_urlsafe(6)
-        path.write_text(password + "\n", encoding="utf-8")
+        write_private(path, password + "\n")
         return password
 
     async def _start_bridge(self) -> None:

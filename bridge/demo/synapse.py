@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import hashlib
 import hmac
+import io
 import os
 import secrets
 import shutil
@@ -32,6 +33,8 @@ from typing import Any, Self
 
 import aiohttp
 from ruamel.yaml import YAML
+
+from bridge.security.files import PRIVATE_DIR, make_private, write_private
 
 __all__ = ["SynapseError", "SynapseServer", "free_port", "synapse_installed"]
 
@@ -182,10 +185,12 @@ def log_config(log_file: Path, level: str = "WARNING") -> dict[str, Any]:
 
 
 def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    """Written 0600: homeserver.yaml holds the registration and macaroon secrets."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    with path.open("w", encoding="utf-8") as stream:
-        yaml.dump(data, stream)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    write_private(path, buffer.getvalue())
 
 
 def _death_signal_setter() -> Callable[[], None] | None:
@@ -361,10 +366,11 @@ class SynapseServer:
 
     def _prepare_data_dir(self) -> None:
         if self._given_dir is not None:
-            self._given_dir.mkdir(parents=True, exist_ok=True)
+            self._given_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            make_private(self._given_dir, directory=True)
             self._data_dir = self._given_dir
         else:
-            self._data_dir = Path(tempfile.mkdtemp(prefix="qq-bridge-synapse-"))
+            self._data_dir = Path(tempfile.mkdtemp(prefix="qq-bridge-synapse-"))  # 0700
         key_path = self._data_dir / "signing.key"
         if not key_path.exists():  # a kept data dir keeps its server identity
             key_path.write_text(_signing_key_line(), encoding="utf-8")

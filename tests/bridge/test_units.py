@@ -91,9 +91,10 @@ async def test_worker_retries_failed_work_with_backoff_and_keeps_going() -> None
     assert len(calls) == 1  # the first retry waits about FIRST_RETRY, jittered
     await clock.advance(FIRST_RETRY * 2 * JITTER + 0.02)
     assert len(calls) == 2
-    await clock.advance(2 * FIRST_RETRY * (1 - JITTER) - 0.01)
+    # The second wait counts from the second try, which came somewhere in the first's jitter.
+    await clock.advance(calls[1] + 2 * FIRST_RETRY * (1 - JITTER) - 0.01 - clock.now())
     assert len(calls) == 2  # the second waits about twice as long
-    await clock.advance(2 * FIRST_RETRY * 2 * JITTER + 0.02)
+    await clock.advance(calls[1] + 2 * FIRST_RETRY * (1 + JITTER) + 0.01 - clock.now())
     assert len(calls) == 3
     await asyncio.wait_for(worker.idle.wait(), 1)
     assert not worker.backing_off

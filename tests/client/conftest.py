@@ -35,8 +35,9 @@ async def simulator(
 
 
 @pytest.fixture
-async def transport(simulator: Simulator) -> AsyncIterator[QQTransport]:
-    transport = QQTransport(simulator.url, timeout=10.0)
+async def transport(simulator: Simulator, fake_clock: FakeClock) -> AsyncIterator[QQTransport]:
+    # The shared probe runs on the fake clock too; aiohttp's time-outs are real seconds.
+    transport = QQTransport(simulator.url, timeout=10.0, clock=fake_clock)
     try:
         yield transport
     finally:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bridge.qq.client import TransportError
+from bridge.qq.client import ServerUnreachable
+from bridge.qq.client.reachability import Reachability
 from bridge.qq.clock import Clock
 from bridge.qq.codes import Command, Res
 from bridge.qq.wire import NoReply
@@ -24,6 +25,7 @@ class Seen:
     at: float
     command: str
     fields: dict[str, str]
+    slow: bool = False  # the client asked for the long time-out
 
 
 @dataclass
@@ -35,22 +37,50 @@ class ScriptedServer:
     heartbeat: int = 60
     lapse: int = 300
     logged_in: bool = False
-    down: bool = False  # every post raises TransportError
+    down: bool = False  # every post raises ServerUnreachable
     # Per command: how many of the next requests answer RES=3 / NULL.
     penalties: dict[str, int] = field(default_factory=dict)
     silences: dict[str, int] = field(default_factory=dict)
+    # Per command: how many of the next replies are cut short before RES (the request itself
+    # is carried out, as on a connection that breaks after the server acted).
+    garbles: dict[str, int] = field(default_factory=dict)
     inbox: list[tuple[int, int, str]] = field(default_factory=list)  # (MT, UN, MG)
     seen: list[Seen] = field(default_factory=list)
     on_request: Callable[[Seen], None] | None = None
+    # The transport's shared reachability, probing this server's ``down`` on the same clock
+    # (no wake-up spread unless a test sets one).
+    reachability: Reachability = field(init=False)
+    probe_interval: float = 1.0
+    recovery_spread: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.reachability = Reachability(
+            self._probe, self.clock, self.probe_interval, self.recovery_spread
+        )
+        self.probes: list[float] = []
+        self.refused: list[float] = []  # when requests met the server down
+
+    async def _probe(self) -> bool:
+        self.probes.append(self.clock.now())
+        return not self.down
+
+    async def wait_reachable(self) -> None:
+        await self.reachability.wait()
+
+    async def close(self) -> None:
+        await self.reachability.close()
 
     def commands(self) -> list[str]:
         return [request.command for request in self.seen]
 
-    async def post(self, body: bytes) -> bytes:
+    async def post(self, body: bytes, *, slow: bool = False) -> bytes:
         if self.down:
-            raise TransportError("connection refused (scripted)")
+            self.refused.append(self.clock.now())
+            self.reachability.lost()
+            raise ServerUnreachable("connection refused (scripted)")
+        self.reachability.found()
         fields = decode_request_pairs(body)
-        request = Seen(self.clock.now(), fields["CMD"], fields)
+        request = Seen(self.clock.now(), fields["CMD"], fields, slow)
         self.seen.append(request)
         if self.on_request is not None:
             self.on_request(request)
@@ -60,7 +90,7 @@ class ScriptedServer:
             self.silences[command.value] -= 1
             raise NoReply()
         reply = self._answer(command, fields)
-        return encode_reply(
+        body = encode_reply(
             [
                 ("VER", "1.1"),
                 ("CMD", command.reply_spelling),
@@ -69,6 +99,10 @@ class ScriptedServer:
                 *reply,
             ]
         )
+        if self.garbles.get(command.value, 0) > 0:
+            self.garbles[command.value] -= 1
+            return body[: body.index(b"RES=") + 2]  # "...&RE": no RES to read
+        return body
 
     def _answer(self, command: Command, fields: dict[str, str]) -> list[tuple[str, str]]:
         if command is Command.LOGIN:
@@ -104,4 +138,10 @@ class ScriptedServer:
                 ("UN", encode_list(sender for _, sender, _ in items)),
                 ("MG", encode_list(text for _, _, text in items)),
             ]
+        if command is Command.ADD_TO_LIST:
+            return [("RES", "0"), ("CD", "0"), ("UN", fields["UN"])]
+        if command is Command.GET_INFO:
+            return [("RES", "0"), ("UN", fields["UN"]), ("LV", fields["LV"]), ("NK", "nick")]
+        if command is Command.QUERY_STAT:
+            return [("RES", "0"), ("FN", "0"), ("SN", "0"), ("UN", ""), ("FC", ""), ("ST", "")]
         return [("RES", "0")]

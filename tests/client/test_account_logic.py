@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,9 +19,16 @@ from bridge.qq.client import (
     TransportError,
 )
 from bridge.qq.clock import FakeClock, settle
-from bridge.qq.codes import MessageType, Status
-from bridge.qq.wire import InvalidUin, LoginRefused, NotLoggedIn, requests
-from bridge.qq.wire.replies import Event, StatusChange, TextMessage
+from bridge.qq.codes import AckCode, MessageType, Status
+from bridge.qq.wire import (
+    InvalidUin,
+    LoginRefused,
+    MalformedReply,
+    NotLoggedIn,
+    Penalty,
+    requests,
+)
+from bridge.qq.wire.replies import Event, EventsDropped, StatusChange, TextMessage
 
 from .scripted import PASSWORD_MD5, ScriptedServer
 from .timing import run_on
@@ -47,8 +55,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def server(clock: FakeClock) -> ScriptedServer:
-    return ScriptedServer(clock)
+async def server(clock: FakeClock) -> AsyncIterator[ScriptedServer]:
+    server = ScriptedServer(clock)
+    yield server
+    await server.close()
 
 
 @pytest.fixture
@@ -246,9 +256,9 @@ async def test_back_off_doubles_between_failed_polls_never_a_tight_loop(
     polls: list[float] = []
     real_post = server.post
 
-    async def counting_post(body: bytes) -> bytes:
+    async def counting_post(body: bytes, *, slow: bool = False) -> bytes:
         polls.append(clock.now())
-        return await real_post(body)
+        return await real_post(body, slow=slow)
 
     server.post = counting_post  # type: ignore[method-assign]
     await run_on(clock, clock.sleep(60.0), step=0.5)
@@ -406,8 +416,8 @@ async def test_stop_lets_a_fetched_batch_reach_the_handler(
     gate = asyncio.Event()
     real_post = server.post
 
-    async def slow_post(body: bytes) -> bytes:
-        reply = await real_post(body)
+    async def slow_post(body: bytes, *, slow: bool = False) -> bytes:
+        reply = await real_post(body, slow=slow)
         await gate.wait()
         return reply
 
@@ -436,6 +446,163 @@ async def test_logout_stops_everything_and_says_logged_out(
     count = len(server.seen)
     await clock.advance(100.0)
     assert len(server.seen) == count
+
+
+async def test_a_direct_command_retries_unreadable_replies_with_back_off(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, max_garbled_retries=3)
+    await client.login()
+    server.garbles["List"] = 3
+    friends = await run_on(clock, client.friends())
+    assert friends.uins == [10002, 10003]
+    lists = [seen.at - 1000.0 for seen in server.seen if seen.command == "List"]
+    assert lists == [0.0, 1.0, 3.0, 7.0]
+
+
+async def test_a_direct_command_gives_up_after_max_garbled_retries(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, max_garbled_retries=2)
+    await client.login()
+    server.garbles["DelFromList"] = 10
+    with pytest.raises(MalformedReply) as error:
+        await run_on(clock, client.remove(10002))
+    assert "RES" in str(error.value)  # the bot shows it: the reply had no RES
+    assert server.commands().count("DelFromList") == 3
+
+
+async def test_a_refusal_to_a_direct_command_is_not_retried(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded)
+    await client.login()
+    server.penalties["Ack_AddToList"] = 5
+    with pytest.raises(Penalty):
+        await client.ack(10002, AckCode.ACCEPT)
+    assert server.commands().count("Ack_AddToList") == 1
+
+
+async def test_an_unreadable_login_reply_is_retried(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0)
+    server.garbles["Login"] = 2
+    await run_on(clock, client.login())
+    assert client.state is ConnectionState.ONLINE
+    assert server.commands() == ["Login"] * 3
+
+
+async def test_a_queued_message_retries_an_unreadable_reply_and_may_arrive_twice(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0)
+    await client.login()
+    server.garbles["CLTMSG"] = 1  # the server took the message, the reply was lost
+    await run_on(clock, client.send_text(10002, "hi"))
+    sent = [seen.fields["MG"] for seen in server.seen if seen.command == "CLTMSG"]
+    assert sent == ["hi", "hi"]  # at least once (docs/protocol.md)
+
+
+async def test_an_unreadable_get_msg_ex_is_logged_and_not_asked_again(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = client_for(server, clock, recorded, poll_interval=1.0, idle_poll_interval=1.0)
+    await client.start()
+    await settle()
+    server.inbox.append((MessageType.USER, 10002, "lost with its reply"))
+    server.garbles["GetMsgEx"] = 1
+    await run_on(clock, clock.sleep(1.0))
+    assert "unreadable GetMsgEx reply" in caplog.text
+    polls = [seen.at - 1000.0 for seen in server.seen if seen.command == "GetMsgEx"]
+    assert polls == [0.0, 1.0]  # no retry of the garbled poll: the next is on schedule
+    server.inbox.append((MessageType.USER, 10002, "next"))
+    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
+    assert recorded.batches == [[TextMessage(10002, "next")]]
+    await client.stop()
+
+
+async def test_polling_resumes_within_a_second_of_the_servers_return_after_a_long_outage(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    # The back-off alone would be at its 60 s maximum by now; the shared probe (one per
+    # second) cuts the wait short.
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, backoff_max=60.0)
+    await client.start()
+    server.down = True
+    await run_on(clock, clock.sleep(200.0), step=0.25)
+    refused = [at - clock.now() + 200.0 for at in server.refused]
+    probes = len(server.probes)
+    assert client.state is ConnectionState.RECONNECTING
+    back = clock.now()
+    server.down = False
+    server.inbox.append((MessageType.USER, 10002, "after the outage"))
+    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
+    assert clock.now() - back <= 1.0
+    assert recorded.batches == [[TextMessage(10002, "after the outage")]]
+    assert _is_online(client)
+    # During the outage the client itself tried only at its back-off (1, 2, 4, ... 60 s);
+    # the probe asked once a second.
+    assert refused == [0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 123.0, 183.0]
+    assert probes == 200
+    await client.stop()
+
+
+async def test_a_message_queued_during_an_outage_goes_within_a_second_of_the_return(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, backoff_jitter=0.0, send_give_up_after=300.0)
+    await client.login()
+    server.down = True
+    sending = asyncio.ensure_future(client.send_text(10002, "queued"))
+    await run_on(clock, clock.sleep(150.0), step=0.25)
+    assert not sending.done()
+    back = clock.now()
+    server.down = False
+    await run_on(clock, sending, step=0.25)
+    sent = [seen.at for seen in server.seen if seen.command == "CLTMSG"]
+    assert len(sent) == 1 and sent[0] - back <= 1.0
+
+
+async def test_penalisable_commands_ask_for_the_long_time_out_and_the_rest_the_short(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded)
+    await client.login()
+    await client.friends()
+    await client.online()
+    await client.info(10002)
+    await client.add(10002)
+    await client.ack(10002, AckCode.ACCEPT)
+    await client.remove(10002)
+    await run_on(clock, client.send_text(10002, "hi"))
+    await run_on(clock, client.set_status(Status.BUSY))
+    await client.fetch_events()
+    await client.logout()
+    slow = {seen.command for seen in server.seen if seen.slow}
+    quick = {seen.command for seen in server.seen if not seen.slow}
+    assert slow == {"CLTMSG", "Change_Stat", "Ack_AddToList", "DelFromList"}
+    assert quick == {"Login", "List", "Query_Stat", "GetInfo", "AddToList", "GetMsgEx", "Logout"}
+
+
+async def test_a_poll_hands_over_a_bounded_batch_and_reports_the_rest(
+    server: ScriptedServer, clock: FakeClock, recorded: Recorded
+) -> None:
+    client = client_for(server, clock, recorded, max_batch_events=500, max_batch_senders=50)
+    await client.start()
+    server.inbox += [(MessageType.USER, 20000 + n % 80, f"m{n}") for n in range(800)]
+    await run_on(clock, _until(lambda: bool(recorded.batches)), step=0.25)
+    (batch,) = recorded.batches
+    delivered, report = batch[:-1], batch[-1]
+    assert len(delivered) == 500
+    assert {event.sender for event in delivered if isinstance(event, TextMessage)} == set(
+        range(20000, 20050)
+    )
+    # In order: the first 500 events from the first 50 senders.
+    expected = [f"m{n}" for n in range(800) if n % 80 < 50][:500]
+    assert [event.text for event in delivered if isinstance(event, TextMessage)] == expected
+    assert report == EventsDropped(count=300, senders=30)  # senders 20050 to 20079
+    await client.stop()
 
 
 def _is_online(client: QQClient) -> bool:

@@ -173,11 +173,16 @@ async def test_messages_sent_too_fast_are_penalised_and_still_all_arrive_in_orde
 
 @pytest.mark.parametrize("simulator_settings", [SimulatorSettings(penalty=1000.0)])
 async def test_a_message_penalised_too_many_times_fails_with_a_reason(
-    account: AccountFactory, fake_clock: FakeClock
+    account: AccountFactory, fake_clock: FakeClock, transport: QQTransport
 ) -> None:
     alice = account(10001, send_interval=0.0, penalty_wait=5.0, max_penalties=2)
     await alice.client.login()
     await alice.client.send_text(10002, "first")
+    # A second message at the same instant earns the 1000 s penalty here, before the clock
+    # moves: sent through the queue, it could reach the server only after drive() moved the
+    # clock past the 0.5 s minimum, and not be penalised at all.
+    too_fast = await transport.post(requests.cltmsg(10001, 99, target=10002, text="too fast"))
+    assert b"RES=3" in too_fast
     with pytest.raises(SendFailed) as failure:
         await drive(fake_clock, alice.client.send_text(10002, "second"), step=1.0)
     assert "3 penalties" in failure.value.reason
@@ -293,14 +298,17 @@ async def test_a_stopped_server_means_reconnecting_until_it_is_back(
         fake_clock,
         eventually(lambda: alice.client.state is ConnectionState.RECONNECTING, "reconnecting"),
     )
-    await drive(fake_clock, fake_clock.sleep(30.0), step=0.5)  # a few back-off rounds
+    await drive(fake_clock, fake_clock.sleep(60.0), step=0.5)  # back-off up to 32 s by now
     assert alice.client.state is ConnectionState.RECONNECTING
     await simulator.start(host="127.0.0.1", port=port)
+    back = fake_clock.now()
     await drive(
         fake_clock,
         eventually(lambda: alice.client.state is ConnectionState.ONLINE, "online again"),
         step=0.5,
     )
+    # The shared probe (every 1 s) saw it back; the poll loop woke within its 1 s spread.
+    assert fake_clock.now() - back <= 3.0
     assert alice.states[-2:] == [ConnectionState.RECONNECTING, ConnectionState.ONLINE]
     assert (await alice.client.friends()).count == 2
 

@@ -10,7 +10,7 @@ import pytest
 from bridge.qq.client import ClientSettings, SendFailed, TransportError
 from bridge.qq.client.sender import SendQueue, Step
 from bridge.qq.clock import FakeClock, settle
-from bridge.qq.wire import NoReply, Penalty
+from bridge.qq.wire import MalformedReply, NoReply, Penalty, ServerRefused
 
 from .timing import run_on
 
@@ -49,9 +49,11 @@ def clock() -> FakeClock:
 
 
 def queue_on(
-    clock: FakeClock, settings: ClientSettings = SETTINGS, **kwargs: Callable[[], None]
+    clock: FakeClock,
+    settings: ClientSettings = SETTINGS,
+    on_sent: Callable[[], None] = lambda: None,
 ) -> SendQueue:
-    return SendQueue(clock, settings, **kwargs)
+    return SendQueue(clock, settings, on_sent=on_sent)
 
 
 async def test_messages_are_paced_by_the_send_interval(clock: FakeClock) -> None:
@@ -156,3 +158,42 @@ async def test_close_fails_what_is_queued_and_leaves_no_task(clock: FakeClock) -
     assert [str(result) for result in results[1:]] == ["stopped", "stopped"]
     assert len(queue) == 0
     assert clock.sleepers == 0
+
+
+async def test_an_unreadable_reply_is_retried_with_back_off_then_the_send_succeeds(
+    clock: FakeClock,
+) -> None:
+    settings = ClientSettings(backoff_initial=1.0, backoff_jitter=0.0, max_garbled_retries=3)
+    queue, recorder = queue_on(clock, settings), Recorder(clock)
+    garbled: list[Exception] = [MalformedReply("no RES", "VER=1.1&CMD=CLTMSG&RE")] * 3
+    await run_on(clock, queue.submit("a", [recorder.step("a", garbled)], queue.messages))
+    assert recorder.times() == [0.0, 1.0, 3.0, 7.0]  # the same back-off as network errors
+
+
+async def test_unreadable_replies_past_the_bound_fail_the_send_with_a_reason(
+    clock: FakeClock,
+) -> None:
+    settings = ClientSettings(backoff_jitter=0.0, max_garbled_retries=3)
+    queue, recorder = queue_on(clock, settings), Recorder(clock)
+    garbled: list[Exception] = [MalformedReply("no RES")] * 10
+    doomed = asyncio.ensure_future(
+        queue.submit("message to 10002", [recorder.step("a", garbled)], queue.messages)
+    )
+    after = asyncio.ensure_future(queue.submit("b", [recorder.step("b")], queue.messages))
+    await run_on(clock, asyncio.wait([doomed, after]))
+    with pytest.raises(SendFailed) as failure:
+        doomed.result()
+    assert "replies to message to 10002 could not be read (4 times" in failure.value.reason
+    assert recorder.names() == ["a"] * 4 + ["b"]  # the first try and 3 retries; then the next
+    assert after.result() is None
+
+
+async def test_a_res_the_protocol_does_not_know_is_a_refusal_not_retried(
+    clock: FakeClock,
+) -> None:
+    queue, recorder = queue_on(clock), Recorder(clock)
+    refused: list[Exception] = [ServerRefused(7, "RES=7")] * 10
+    with pytest.raises(SendFailed) as failure:
+        await run_on(clock, queue.submit("a", [recorder.step("a", refused)], queue.messages))
+    assert "refused" in failure.value.reason
+    assert recorder.names() == ["a"]

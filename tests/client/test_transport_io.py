@@ -138,3 +138,13 @@ async def test_a_session_that_may_reuse_connections_is_refused() -> None:
     async with aiohttp.ClientSession() as reusing:
         with pytest.raises(ValueError):
             QQTransport("http://127.0.0.1:1", session=reusing)
+
+
+async def test_the_probe_counts_the_simulators_answer_and_not_a_stopped_server(
+    simulator: Simulator, transport: QQTransport
+) -> None:
+    raw = await raw_exchange(simulator.url, requests.list_friends(0, 0, tn=0))
+    assert b"RES=20" in split_responses(raw)[0]  # what the probe gets: not logged in
+    assert await transport._probe()
+    await simulator.stop()
+    assert not await transport._probe()

@@ -22,7 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bridge.db import Database
+from bridge.db import Database, UserRow
+
+from .people import ALICE, BOB
 
 POSTGRES_URL_VARIABLE = "QQ_BRIDGE_TEST_POSTGRES"
 DATABASE_KINDS = ("sqlite", "postgres")
@@ -98,3 +100,11 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     """A migrated, open database, on SQLite and on PostgreSQL."""
     async with temporary_database(request.param) as opened:
         yield opened
+
+
+@pytest.fixture
+async def users(database: Database) -> Database:
+    """A database with ALICE and BOB (tests/db/people.py) as bridge users."""
+    await database.save_user(UserRow(ALICE, uin=1))
+    await database.save_user(UserRow(BOB, uin=2))
+    return database

@@ -11,18 +11,10 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bridge.db import Database, NewOutbound, OutboundRow, UserRow
+from bridge.db import Database, NewOutbound, OutboundRow
 from bridge.db.models import InboundModel
 
-ALICE = "@alice:example.org"
-BOB = "@bob:example.org"
-
-
-@pytest.fixture
-async def users(database: Database) -> Database:
-    await database.save_user(UserRow(ALICE, uin=1))
-    await database.save_user(UserRow(BOB, uin=2))
-    return database
+from .people import ALICE, BOB, outbound
 
 
 @contextmanager
@@ -38,10 +30,6 @@ def counting_transactions(database: Database) -> Iterator[list[int]]:
         yield begun
     finally:
         event.remove(database.engine.sync_engine, "begin", on_begin)
-
-
-def outbound(event_id: str, owner: str = ALICE, text: str = "hello") -> NewOutbound:
-    return NewOutbound(owner=owner, uin=10002, room_id="!dm:hs", event_id=event_id, text=text)
 
 
 # inbound

@@ -53,6 +53,7 @@ def _bridge_base_config(e2e_dir: Path) -> Any:
     # What `python -m bridge -g` would write: fresh secrets shared with Synapse.
     config["appservice.as_token"] = secrets.token_urlsafe(32)
     config["appservice.hs_token"] = secrets.token_urlsafe(32)
+    config["provisioning.shared_secret"] = secrets.token_urlsafe(32)
     config.validate()
     return config
 

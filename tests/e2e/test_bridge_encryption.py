@@ -73,10 +73,10 @@ async def test_commands_work_in_an_encrypted_management_room(
     crypto_user: Callable[[str], EncryptedMatrixUser], bot: str
 ) -> None:
     user = await crypto_user("e2eemgmt").start()
-    room = await login(user, bot, 30052)
+    room = await login(user, bot, 30070)
     mark = user.mark()
     await user.send(room, "ping")
-    reply = await user.wait_for_text(room, "QQ 30052", sender=bot, after=mark)
+    reply = await user.wait_for_text(room, "QQ 30070", sender=bot, after=mark)
     assert "online" in reply.body
     # Everything on the homeserver, both ways, is ciphertext.
     assert await history_types(user, room, bot) == {"m.room.encrypted"}
@@ -90,14 +90,14 @@ async def test_an_encrypted_portal_bridges_both_ways(
     qq_peer: QQPeerFactory,
 ) -> None:
     user = await crypto_user("e2eeportal").start()
-    room = await login(user, bot, 30054)
-    peer = await qq_peer(30055)
-    await user.send(room, "pm 30055")
-    portal = await user.wait_for_invite(puppet(30055))
+    room = await login(user, bot, 30071)
+    peer = await qq_peer(30072)
+    await user.send(room, "pm 30072")
+    portal = await user.wait_for_invite(puppet(30072))
     await user.join(portal)
 
     first = await user.send(portal, "hello from an encrypted room")
-    assert await peer.texts_from(30054, 1) == ["hello from an encrypted room"]
+    assert await peer.texts_from(30071, 1) == ["hello from an encrypted room"]
 
     # Replies (the quote is decrypted too), edits and reactions take the usual way.
     reply = {"msgtype": "m.text", "body": "a reply", "m.relates_to": {
@@ -112,7 +112,7 @@ async def test_an_encrypted_portal_bridges_both_ways(
             "m.relates_to": {"rel_type": "m.replace", "event_id": first},
         },
     )
-    texts = await peer.texts_from(30054, 3)
+    texts = await peer.texts_from(30071, 3)
     assert texts[1].startswith("> hello from an encrypted room") and texts[1].endswith("a reply")
     assert "hello, fixed" in texts[2]
     mark = user.mark()
@@ -125,9 +125,9 @@ async def test_an_encrypted_portal_bridges_both_ways(
     )
     await user.wait_for_text(portal, "Reactions are not sent to QQ", after=mark)
 
-    await peer.client.send_text(30054, "hello back, in clear on QQ")
-    await user.wait_for_text(portal, "hello back, in clear on QQ", sender=puppet(30055))
-    assert await history_types(user, portal, puppet(30055)) == {"m.room.encrypted"}
+    await peer.client.send_text(30071, "hello back, in clear on QQ")
+    await user.wait_for_text(portal, "hello back, in clear on QQ", sender=puppet(30072))
+    assert await history_types(user, portal, puppet(30072)) == {"m.room.encrypted"}
     assert await history_types(user, portal, user.mxid) == {"m.room.encrypted"}
 
 
@@ -156,10 +156,10 @@ async def test_a_replayed_encrypted_message_reaches_qq_once(
     encrypting_bridge: BridgeRunner,
 ) -> None:
     user = await crypto_user("e2eereplay").start()
-    peer = await qq_peer(30057)
-    portal = await open_encrypted_portal(user, bot, puppet, 30056, 30057)
+    peer = await qq_peer(30074)
+    portal = await open_encrypted_portal(user, bot, puppet, 30073, 30074)
     event_id = await user.send(portal, "once only")
-    assert await peer.texts_from(30056, 1) == ["once only"]
+    assert await peer.texts_from(30073, 1) == ["once only"]
 
     encrypted = await raw_event(user, portal, event_id)
     assert encrypted["type"] == "m.room.encrypted"
@@ -168,7 +168,7 @@ async def test_a_replayed_encrypted_message_reaches_qq_once(
         assert await push.put(f"replay-{secrets.token_hex(4)}", [encrypted]) == 200
     await user.send(portal, "last")
     # First in, first out: a second copy of "once only" would stand before "last".
-    assert await peer.texts_from(30056, 2) == ["once only", "last"]
+    assert await peer.texts_from(30073, 2) == ["once only", "last"]
 
 
 async def test_a_message_whose_key_never_comes_is_answered(
@@ -179,7 +179,7 @@ async def test_a_message_whose_key_never_comes_is_answered(
 ) -> None:
     """One notice while the bridge waits for the key, then the failure: never silence."""
     user = await crypto_user("e2eenokey").start()
-    portal = await open_encrypted_portal(user, bot, puppet, 30058, 30059)
+    portal = await open_encrypted_portal(user, bot, puppet, 30075, 30076)
     app = encrypting_bridge.app
     assert app is not None and app.matrix is not None
     app.matrix.pending.quiet_wait, app.matrix.pending.key_wait = 0.2, 0.5
@@ -201,8 +201,8 @@ async def test_a_message_whose_key_never_comes_is_answered(
     push = FakeHomeserverPush(encrypting_bridge.config)
     assert await push.put(f"nokey-{secrets.token_hex(4)}", [orphan]) == 200
     assert await push.put(f"nokey-{secrets.token_hex(4)}", [orphan]) == 200  # told once
-    await user.wait_for_text(portal, KEY_MISSING_NOTICE, sender=puppet(30059), after=mark)
-    await user.wait_for_text(portal, KEY_NEVER_ARRIVED_REASON, sender=puppet(30059), after=mark)
+    await user.wait_for_text(portal, KEY_MISSING_NOTICE, sender=puppet(30076), after=mark)
+    await user.wait_for_text(portal, KEY_NEVER_ARRIVED_REASON, sender=puppet(30076), after=mark)
     notices = [e for e in user.events[mark:] if e.body == KEY_MISSING_NOTICE]
     assert len(notices) == 1
     outcome = await encrypting_bridge.bridge.db.event_outcome(orphan["event_id"])
@@ -224,9 +224,9 @@ async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(
 ) -> None:
     """Element makes a new DM encrypted by default: the puppet joins and brings the bot in."""
     user = await crypto_user("e2eeadopt").start()
-    await login(user, bot, 30048)
-    peer = await qq_peer(30049)
-    room = await user.dm(puppet(30049))
+    await login(user, bot, 30077)
+    peer = await qq_peer(30078)
+    room = await user.dm(puppet(30078))
     await user.wait_for(
         lambda e: (
             e.room_id == room
@@ -236,10 +236,10 @@ async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(
         )
     )
     await user.send(room, "hello from a DM I made")
-    assert await peer.texts_from(30048, 1) == ["hello from a DM I made"]
-    await peer.client.send_text(30048, "got it")
-    await user.wait_for_text(room, "got it", sender=puppet(30049))
-    assert await history_types(user, room, puppet(30049)) == {"m.room.encrypted"}
+    assert await peer.texts_from(30077, 1) == ["hello from a DM I made"]
+    await peer.client.send_text(30077, "got it")
+    await user.wait_for_text(room, "got it", sender=puppet(30078))
+    assert await history_types(user, room, puppet(30078)) == {"m.room.encrypted"}
 
 
 async def test_the_bot_keeps_its_device_and_sessions_across_a_restart(
@@ -248,11 +248,11 @@ async def test_the_bot_keeps_its_device_and_sessions_across_a_restart(
     encrypting_bridge: BridgeRunner,
 ) -> None:
     user = await crypto_user("e2eerestart").start()
-    room = await login(user, bot, 30060)
+    room = await login(user, bot, 30079)
     device = encrypting_bridge.bridge.encryption.device_id
     await encrypting_bridge.stop()
     await encrypting_bridge.start()
     assert encrypting_bridge.bridge.encryption.device_id == device
     mark = user.mark()
     await user.send(room, "ping")  # the same Megolm session as before the restart
-    await user.wait_for_text(room, "QQ 30060", sender=bot, after=mark)
+    await user.wait_for_text(room, "QQ 30079", sender=bot, after=mark)

@@ -38,9 +38,8 @@ async def test_pm_twice_at_once_makes_one_room(
     mark = session.user.mark()
     await session.user.send(session.room, "pm 30037")
     await session.user.send(session.room, "pm 30037")
-    first = await session.user.wait_for_text(session.room, "chat with", after=mark)
-    after_first = session.user.events.index(first) + 1
-    await session.user.wait_for_text(session.room, "chat with", after=after_first)
+    await session.user.wait_for_text(session.room, "Opened a chat with", after=mark)
+    await session.user.wait_for_text(session.room, "You already have a chat with", after=mark)
     await session.user.wait_for_invite(puppet(30037))
     await asyncio.sleep(1)  # a second room's invite, if any, would have come through by now
     invites_from_puppet = [

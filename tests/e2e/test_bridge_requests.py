@@ -27,7 +27,7 @@ async def test_joining_the_request_room_accepts(
     notice = await session.user.wait_for_text(room, "asks to be your QQ friend")
     assert "我是 30030, let's chat" in notice.body
     accepted = await asker.wait_for(lambda e: isinstance(e, RequestAccepted))
-    assert accepted.sender == 30008
+    assert isinstance(accepted, RequestAccepted) and accepted.sender == 30008
     # The request room is now the DM: a message from the new friend lands there.
     await asker.client.send_text(30008, "thanks!")
     await session.user.wait_for_text(room, "thanks!", sender=puppet(30030))
@@ -44,7 +44,7 @@ async def test_rejecting_the_invite_refuses(
     room = await session.user.wait_for_invite(puppet(30031))
     await session.user.client.leave_room(room)
     rejected = await asker.wait_for(lambda e: isinstance(e, RequestRejected))
-    assert rejected.sender == 30009
+    assert isinstance(rejected, RequestRejected) and rejected.sender == 30009
 
 
 async def test_accept_and_reject_commands_and_answers(

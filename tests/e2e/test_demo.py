@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from mautrix.client import Client
 from mautrix.types import UserID
@@ -69,3 +72,24 @@ async def test_stack_starts_synapse_and_the_simulator() -> None:
 
     assert not stack.synapse.running
     assert not data_dir.exists()
+
+
+async def test_a_given_data_dir_and_its_secrets_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    data.mkdir(mode=0o755)
+    old_umask = os.umask(0o022)
+    try:
+        async with DemoStack(data_dir=data, start_bridge=False) as stack:
+            assert stack.synapse is not None
+            assert data.stat().st_mode & 0o777 == 0o700
+            assert (data / "synapse").stat().st_mode & 0o777 == 0o700
+            for secret in (
+                stack.synapse.config_path,  # the registration shared secret
+                data / "demo-password.txt",
+                stack.config_path,
+                stack.registration_path,
+                data / "qq-bridge.key",
+            ):
+                assert secret.stat().st_mode & 0o777 == 0o600, secret
+    finally:
+        os.umask(old_umask)

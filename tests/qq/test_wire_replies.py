@@ -25,6 +25,7 @@ from bridge.qq.wire import (
 )
 from bridge.qq.wire.replies import (
     Added,
+    EventsDropped,
     FriendList,
     FriendRequest,
     LoginOk,
@@ -37,6 +38,7 @@ from bridge.qq.wire.replies import (
     TextMessage,
     UnknownEvent,
     decode,
+    decode_get_msg_ex,
     parse_envelope,
 )
 
@@ -205,6 +207,23 @@ def test_get_msg_ex_every_message_type() -> None:
         UnknownEvent(99, 6, "15"),  # MT 99 with a number that is no status: kept, not dropped
         UnknownEvent(5, 7, "?"),  # an MT no seed documents
     ]
+
+
+def test_the_decoder_keeps_every_event_and_never_reports_a_drop() -> None:
+    # Bounding a batch is the client's business (client/bounds.py): the codec hands over all.
+    count = 2000
+    numbers = ",".join(str(10000 + n) for n in range(count))
+    tail = f"&MN={count}&MT={'9,' * count}&UN={numbers},&MG={'x,' * count}"
+    events = decode_get_msg_ex(parse_envelope(Command.GET_MSG_EX, reply("GETMSGEX", tail)))
+    assert len(events) == count
+    assert not any(isinstance(event, EventsDropped) for event in events)
+
+
+def test_events_dropped_is_a_frozen_value() -> None:
+    report = EventsDropped(count=3, senders=2)
+    assert report == EventsDropped(3, 2)
+    with pytest.raises(AttributeError):
+        report.count = 4  # type: ignore[misc]
 
 
 def test_get_msg_ex_as_seed_004_prints_it() -> None:

@@ -5,7 +5,14 @@ injected Clock, so pacing, penalties, back-off and keep-alive are testable witho
 """
 
 from .account import QQClient
-from .errors import QQ_FAILURES, SendFailed, SessionDropped, TransportError
+from .errors import (
+    QQ_FAILURES,
+    ReplyTooLarge,
+    SendFailed,
+    ServerUnreachable,
+    SessionDropped,
+    TransportError,
+)
 from .settings import ClientSettings
 from .state import ConnectionState
 from .transport import QQTransport, Transport, new_session
@@ -16,7 +23,9 @@ __all__ = [
     "ConnectionState",
     "QQClient",
     "QQTransport",
+    "ReplyTooLarge",
     "SendFailed",
+    "ServerUnreachable",
     "SessionDropped",
     "Transport",
     "TransportError",

@@ -8,7 +8,7 @@ import itertools
 import logging
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ..clock import Clock, RealClock
@@ -30,7 +30,9 @@ from ..wire.replies import (
     decode_query_stat,
     parse_envelope,
 )
-from .errors import SessionDropped, TransportError
+from .backoff import Backoff
+from .bounds import bound_batch
+from .errors import SessionDropped, TransportError, is_unreadable
 from .poller import EventHandler, Poller
 from .schedule import PollSchedule
 from .sender import SendQueue, Step
@@ -47,6 +49,13 @@ Build = Callable[[int], bytes]  # a request body, given its SEQ
 ASSUMED_SESSION = LoginOk(heartbeat=60, lapse=300)
 
 _MD5 = re.compile(r"[0-9a-fA-F]{32}")
+
+# The commands the seeds show penalised (RES=3, seed 004), whose reply may itself take 20 s
+# ("响应时间20s"): they get the transport's long time-out. Every other command gets the short
+# one, so a server that accepts connections and never answers is noticed within seconds.
+PENALISABLE = frozenset(
+    {Command.CLTMSG, Command.CHANGE_STAT, Command.ACK_ADD_TO_LIST, Command.DEL_FROM_LIST}
+)
 
 # Why we are RECONNECTING when a fresh re-login does not hold (see _request).
 SESSION_DROPPED = "the QQ server drops our session right after login"
@@ -84,7 +93,12 @@ class QQClient:
         self._status = Status.ONLINE  # the last set_status that succeeded: a re-login restores it
         self._last_contact = self._clock.now()
         self._schedule = PollSchedule(self.settings, self.max_silence())
-        self._sender = SendQueue(self._clock, self.settings, on_sent=self._note_activity)
+        self._sender = SendQueue(
+            self._clock,
+            self.settings,
+            on_sent=self._note_activity,
+            until_reachable=transport.wait_reachable,
+        )
         self._poller = Poller(
             uin=uin,
             clock=self._clock,
@@ -95,6 +109,7 @@ class QQClient:
             deliver=on_events,
             last_contact=lambda: self._last_contact,
             max_silence=self.max_silence,
+            until_reachable=transport.wait_reachable,
         )
 
     def __repr__(self) -> str:  # never shows the md5
@@ -155,7 +170,7 @@ class QQClient:
         await self.stop()
         detail = ""
         try:
-            await self._request(Command.LOGOUT, self._build(requests.logout), _no_result)
+            await self._command(Command.LOGOUT, self._build(requests.logout), _no_result)
         except (TransportError, WireError) as error:
             # The session lapses on its own soon; the user asked to be gone, so they are.
             detail = f"the server was not told ({error}); the session will lapse"
@@ -164,27 +179,27 @@ class QQClient:
     # --- commands -----------------------------------------------------------------------
 
     async def friends(self) -> FriendList:
-        return await self._request(Command.LIST, self._build(requests.list_friends), decode_list)
+        return await self._command(Command.LIST, self._build(requests.list_friends), decode_list)
 
     async def online(self) -> OnlineFriends:
         build = self._build(requests.query_stat)
-        return await self._request(Command.QUERY_STAT, build, decode_query_stat)
+        return await self._command(Command.QUERY_STAT, build, decode_query_stat)
 
     async def info(self, uin: int, level: InfoLevel | int = InfoLevel.DETAILED) -> Profile:
         build = self._build(requests.get_info, target=uin, level=int(level))
-        return await self._request(Command.GET_INFO, build, decode_get_info)
+        return await self._command(Command.GET_INFO, build, decode_get_info)
 
     async def add(self, uin: int) -> Added:
         build = self._build(requests.add_to_list, target=uin)
-        return await self._request(Command.ADD_TO_LIST, build, decode_add_to_list)
+        return await self._command(Command.ADD_TO_LIST, build, decode_add_to_list)
 
     async def ack(self, uin: int, code: AckCode, reason: str = "") -> None:
         build = self._build(requests.ack_add_to_list, target=uin, code=code, reason=reason)
-        await self._request(Command.ACK_ADD_TO_LIST, build, _no_result)
+        await self._command(Command.ACK_ADD_TO_LIST, build, _no_result)
 
     async def remove(self, uin: int) -> None:
         build = self._build(requests.del_from_list, target=uin)
-        await self._request(Command.DEL_FROM_LIST, build, _no_result)
+        await self._command(Command.DEL_FROM_LIST, build, _no_result)
 
     async def set_status(self, status: Status) -> None:
         """Queued with the messages and paced on its own (the server penalises frequent
@@ -212,19 +227,53 @@ class QQClient:
 
     async def fetch_events(self) -> list[Event]:
         """One GetMsgEx, its events returned rather than handed to ``on_events``. The
-        server forgets what it returns, so use it only where the poll loop does not run."""
+        server forgets what it returns, so use it only where the poll loop does not run.
+        At most ``max_batch_events`` events from ``max_batch_senders`` senders, then one
+        ``EventsDropped`` for the rest (``bound_batch``)."""
         build = self._build(requests.get_msg_ex)
-        return await self._request(Command.GET_MSG_EX, build, decode_get_msg_ex)
+        events = await self._request(Command.GET_MSG_EX, build, decode_get_msg_ex)
+        settings = self.settings
+        return bound_batch(events, settings.max_batch_events, settings.max_batch_senders)
 
     async def keep_alive(self) -> None:
         """A request that changes nothing and consumes no events: List with TN=0."""
         build = self._build(requests.list_friends, tn=0)
-        await self._request(Command.LIST, build, decode_list)
+        await self._command(Command.LIST, build, decode_list)
 
     # --- the request path ---------------------------------------------------------------
 
     def _build(self, builder: Callable[..., bytes], **fields: object) -> Build:
         return lambda seq: builder(self.uin, seq, **fields)
+
+    async def _command(self, command: Command, build: Build, decoder: Callable[[Reply], T]) -> T:
+        """A direct command (not queued, not GetMsgEx): ``_request`` with unreadable replies
+        retried (``_retrying_unreadable``). Queued sends count them in the send queue, and
+        GetMsgEx is never repeated, since the server forgets a batch once it has sent it."""
+        return await self._retrying_unreadable(
+            command.value, lambda: self._request(command, build, decoder)
+        )
+
+    async def _retrying_unreadable(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()``; a reply that cannot be read (``is_unreadable``) is tried again after
+        the back-off, at most ``max_garbled_retries`` times, and then raised. Refusals the
+        server states and network errors are raised at once, as before."""
+        settings = self.settings
+        backoff = Backoff(settings.backoff_initial, settings.backoff_max, settings.backoff_jitter)
+        while True:
+            try:
+                return await attempt()
+            except WireError as error:
+                if not is_unreadable(error) or backoff.failures >= settings.max_garbled_retries:
+                    raise
+                delay = backoff.next_delay()
+                log.warning(
+                    "QQ %d: unreadable %s reply (%s); retrying in %.1f s",
+                    self.uin,
+                    what,
+                    error,
+                    delay,
+                )
+                await self._clock.sleep(delay)
 
     async def _request(
         self, command: Command, build: Build, decoder: Callable[[Reply], T], retried: bool = False
@@ -233,7 +282,7 @@ class QQClient:
         however many requests noticed) and retry the command once. RES=20 again after that
         raises SessionDropped, so callers back off instead of logging in once per request."""
         logins_before = self._logins
-        body = await self._post(build(next(self._seq)))
+        body = await self._post(build(next(self._seq)), slow=command in PENALISABLE)
         try:
             result = decoder(parse_envelope(command, body))
         except NotLoggedIn:
@@ -250,9 +299,9 @@ class QQClient:
         await self._reached_server()
         return result
 
-    async def _post(self, body: bytes) -> bytes:
+    async def _post(self, body: bytes, slow: bool = False) -> bytes:
         try:
-            return await self._transport.post(body)
+            return await self._transport.post(body, slow=slow)
         except TransportError as error:
             if self.state is ConnectionState.ONLINE:
                 await self._state.set(ConnectionState.RECONNECTING, str(error))
@@ -281,7 +330,7 @@ class QQClient:
             return
         body = requests.change_stat(self.uin, next(self._seq), status=self._status)
         try:
-            parse_envelope(Command.CHANGE_STAT, await self._post(body))
+            parse_envelope(Command.CHANGE_STAT, await self._post(body, slow=True))
         except (TransportError, WireError) as error:
             log.warning("QQ %d: could not set %s again: %s", self.uin, self._status.name, error)
             return
@@ -295,8 +344,7 @@ class QQClient:
         if announce:
             await self._state.set(ConnectionState.LOGGING_IN)
         try:
-            body = await self._transport.post(requests.login(self.uin, next(self._seq), self._md5))
-            session = decode_login(parse_envelope(Command.LOGIN, body))
+            session = await self._retrying_unreadable(Command.LOGIN.value, self._post_login)
         except (LoginRefused, InvalidUin) as refusal:
             self._wants_session = False
             await self._state.set(ConnectionState.BAD_CREDENTIALS, str(refusal))
@@ -313,6 +361,10 @@ class QQClient:
         if announce:
             await self._state.set(ConnectionState.ONLINE)
         return session
+
+    async def _post_login(self) -> LoginOk:
+        body = await self._transport.post(requests.login(self.uin, next(self._seq), self._md5))
+        return decode_login(parse_envelope(Command.LOGIN, body))
 
     def _note_activity(self) -> None:
         self._schedule.note_activity(self._clock.now())

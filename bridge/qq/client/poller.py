@@ -17,7 +17,8 @@ from ..clock import Clock
 from ..wire import InvalidUin, LoginRefused, NoReply, Penalty, WireError
 from ..wire.replies import Event
 from .backoff import Backoff
-from .errors import TransportError
+from .errors import ServerUnreachable, TransportError
+from .reachability import sleep_or_until
 from .schedule import PollSchedule
 from .settings import ClientSettings
 
@@ -39,6 +40,7 @@ class Poller:
         deliver: EventHandler | None,
         last_contact: Callable[[], float],
         max_silence: Callable[[], float],
+        until_reachable: Callable[[], Awaitable[None]],
     ) -> None:
         self._uin = uin
         self._clock = clock
@@ -49,6 +51,8 @@ class Poller:
         self._deliver = deliver
         self._last_contact = last_contact
         self._max_silence = max_silence
+        self._until_reachable = until_reachable
+        self._unreachable = False  # the last round found the server unreachable
         self._backoff = Backoff(
             settings.backoff_initial, settings.backoff_max, settings.backoff_jitter
         )
@@ -79,22 +83,29 @@ class Poller:
             self._round = None
             if delay is None:
                 return
-            await self._clock.sleep(delay)
+            if self._unreachable:
+                # Back-off, but no longer than until the shared probe sees the server back.
+                await sleep_or_until(self._clock, delay, self._until_reachable())
+            else:
+                await self._clock.sleep(delay)
 
     async def _poll_once(self) -> float | None:
         """One round; the seconds to wait before the next, or None to end the loop."""
+        self._unreachable = False
         try:
             events = await self._fetch()
         except (LoginRefused, InvalidUin):
             return None  # the client already says BAD_CREDENTIALS
         except (TransportError, NoReply) as error:
+            self._unreachable = isinstance(error, ServerUnreachable)
             delay = self._backoff.next_delay()
             log.info("QQ %d: poll failed (%s); retrying in %.1f s", self._uin, error, delay)
             return delay
         except Penalty:
             return self._settings.penalty_wait
         except WireError:
-            # A reply we cannot read: whatever it held is lost; say so loudly, carry on.
+            # A reply we cannot read: whatever it held is lost (the server forgets a batch
+            # once sent, so asking again would not bring it back); say so loudly, carry on.
             log.exception("QQ %d: unreadable GetMsgEx reply", self._uin)
             return self._schedule.next_interval(self._clock.now())
         self._backoff.reset()

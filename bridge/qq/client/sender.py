@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from ..clock import Clock
 from ..wire import InvalidUin, LoginRefused, NoReply, Penalty, WireError
 from .backoff import Backoff
-from .errors import SendFailed, TransportError
+from .errors import SendFailed, ServerUnreachable, TransportError, is_unreadable
 from .pacing import Pacer
+from .reachability import sleep_or_until
 from .settings import ClientSettings
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,14 @@ class SendQueue:
         clock: Clock,
         settings: ClientSettings,
         on_sent: Callable[[], None] = lambda: None,
+        until_reachable: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``until_reachable``: returns once the server answers again (the transport's
+        ``wait_reachable``); a back-off after ServerUnreachable ends there at the latest."""
         self._clock = clock
         self._settings = settings
         self._on_sent = on_sent
+        self._until_reachable = until_reachable
         self.messages = Pacer(clock, settings.send_interval)
         self.statuses = Pacer(clock, settings.status_interval)
         self._jobs: deque[Job] = deque()
@@ -107,7 +112,7 @@ class SendQueue:
 
     async def _run_step(self, job: Job, step: Step) -> None:
         settings, clock = self._settings, self._clock
-        penalties = no_replies = 0
+        penalties = no_replies = garbled = 0
         backoff = Backoff(settings.backoff_initial, settings.backoff_max, settings.backoff_jitter)
         network_trouble_since: float | None = None
         while True:
@@ -136,11 +141,29 @@ class SendQueue:
                 network_trouble_since = network_trouble_since or now
                 if now - network_trouble_since >= settings.send_give_up_after:
                     raise SendFailed(f"network trouble: {error}") from None
-                await clock.sleep(backoff.next_delay())
+                delay = backoff.next_delay()
+                if isinstance(error, ServerUnreachable) and self._until_reachable is not None:
+                    # Not a minute's back-off after the server is back: the probe wakes us.
+                    await sleep_or_until(clock, delay, self._until_reachable())
+                else:
+                    await clock.sleep(delay)
             except (LoginRefused, InvalidUin):
                 raise
-            except WireError as error:  # an unknown RES, garbage
-                raise SendFailed(f"the QQ server refused {job.what}: {error}") from None
+            except WireError as error:
+                if not is_unreadable(error):  # a RES we do not know: the server means it
+                    raise SendFailed(f"the QQ server refused {job.what}: {error}") from None
+                # A reply we cannot read says nothing about the request: the server may or
+                # may not have taken it. Sending again may deliver it twice, which beats
+                # losing it (docs/protocol.md, at-least-once), but only a few times.
+                garbled += 1
+                if garbled > settings.max_garbled_retries:
+                    raise SendFailed(
+                        f"the QQ server's replies to {job.what} could not be read "
+                        f"({garbled} times; the last: {error})"
+                    ) from None
+                delay = backoff.next_delay()
+                log.warning("%s: unreadable reply (%s); retrying in %.1f s", job.what, error, delay)
+                await clock.sleep(delay)
 
     def _fail_all(self, reason: str) -> None:
         if self._current is not None:

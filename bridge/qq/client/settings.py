@@ -31,6 +31,18 @@ class ClientSettings:
     send_give_up_after: float = 300.0
     # NULL (no reply) to CLTMSG: seed 004 saw it happen for no visible reason; retry a little.
     max_no_reply_retries: int = 2
+    # A reply we cannot read (no RES, RES not a number, cut short, over the size cap) to any
+    # command but GetMsgEx is retried with the back-off below this many times, then given up
+    # (SendFailed for queued sends; the error itself for direct commands). Our choice: the
+    # seeds never show such a reply, so it is a fault on the way, not an answer.
+    max_garbled_retries: int = 3
+
+    # One GetMsgEx reply may name any number of events and senders; every sender becomes a
+    # puppet and a room. A batch hands over at most this many events from at most this many
+    # distinct senders; the rest is reported as one EventsDropped (our choice: the seeds'
+    # batches hold a handful of events).
+    max_batch_events: int = 500
+    max_batch_senders: int = 50
 
     # Network errors: exponential back-off with jitter.
     backoff_initial: float = 1.0
@@ -47,8 +59,10 @@ class ClientSettings:
             raise ValueError("session_safety must be in (0, 1]")
         if not 0 <= self.backoff_jitter < 1:
             raise ValueError("backoff_jitter must be in [0, 1)")
-        if self.max_penalties < 0 or self.max_no_reply_retries < 0:
+        if min(self.max_penalties, self.max_no_reply_retries, self.max_garbled_retries) < 0:
             raise ValueError("retry counts cannot be negative")
+        if self.max_batch_events < 1 or self.max_batch_senders < 1:
+            raise ValueError("batch bounds must be at least 1")
 
     def max_silence(self, heartbeat: float, lapse: float) -> float:
         """The longest we may go without a request before the session is at risk."""

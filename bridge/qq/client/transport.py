@@ -4,27 +4,58 @@ The old server closes every connection after its reply, and answers Query_Stat w
 with *two* HTTP responses on one connection (seed 000). Reusing a connection could hand
 that stray second response to the next request as its reply, so the connector never
 reuses one (``force_close=True``) and every request says ``Connection: close``.
+
+It also guards the bridge against a server that misbehaves: a reply is read only up to a
+size cap, the server's silence is timed apart for connecting, for quick commands and for
+those that may be penalised, and an outage is watched by one shared probe
+(``reachability``) instead of by every account (docs/protocol.md, *Client behaviour*).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from typing import Protocol
 
 import aiohttp
 
-from ..wire import NoReply
-from .errors import TransportError
+from ..clock import Clock, RealClock
+from ..wire import NoReply, WireError, requests
+from .errors import ReplyTooLarge, ServerUnreachable, TransportError
+from .reachability import Reachability
 
 # The body is a form: every name and value percent-encoded as UTF-8 (requests.py), which is
 # what this type means and what the seeds' percent-encoding clients (003's PHP class,
 # 001/003's Indy) send. The server reads text/plain just as well (docs/protocol.md).
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
 
+MiB = 1024 * 1024
+log = logging.getLogger(__name__)
+
+# A reply is read this many bytes at a time, and never more than one byte past the cap.
+_CHUNK = 64 * 1024
+
+# The probe asks for a friend count (List TN=0: changes nothing, consumes no events) for a
+# number that has no session. The server answers RES=20 (000/004); any answer will do.
+_PROBE_UIN = 0
+
+
+class _TookTooLong(TransportError):
+    """The whole request ran past its ``total`` time-out (a free connection included)."""
+
 
 class Transport(Protocol):
     """What the client needs from a transport; QQTransport is the real one."""
 
-    async def post(self, body: bytes) -> bytes: ...
+    async def post(self, body: bytes, *, slow: bool = False) -> bytes:
+        """The reply body. ``slow``: the command may be penalised, and a penalised reply
+        may take 20 s (seed 004), so it gets the long time-out."""
+        ...
+
+    async def wait_reachable(self) -> None:
+        """Return once the server answers again (at once if nothing says it does not)."""
+        ...
 
 
 class QQTransport:
@@ -32,16 +63,64 @@ class QQTransport:
         self,
         server_url: str,
         session: aiohttp.ClientSession | None = None,
-        timeout: float = 30.0,
+        timeout: float = 35.0,
         max_connections: int = 100,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        max_reply_bytes: int = MiB,
+        probe_interval: float = 1.0,
+        probe_timeout: float = 2.0,
+        recovery_spread: float = 1.0,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """Every time is in seconds, and every default our choice (docs/protocol.md):
+
+        - ``connect_timeout``: to open the TCP connection, for every request (5 s).
+        - ``read_timeout``: the longest silence of the server once the request is sent, for
+          commands the seeds never penalise (``slow=False``: GetMsgEx, List, Query_Stat,
+          GetInfo, Login, Logout, AddToList), so a server that accepts and never answers is
+          noticed within seconds (10 s).
+        - ``timeout``: the same for ``slow=True`` (CLTMSG, Change_Stat, Ack_AddToList,
+          DelFromList): seed 004's penalised reply may itself take 20 s (35 s).
+        - Past either, or the connect time-out, the server counts as unreachable. A request
+          also never takes longer than ``connect_timeout + timeout`` in all, waiting for a
+          free connection included; past that it fails with a plain TransportError, which
+          says nothing about the server (the wait may have been ours).
+        - ``max_reply_bytes``: the longest reply body read; past it ``ReplyTooLarge`` (1 MiB;
+          the largest real reply is a few KB).
+        - ``probe_interval``, ``probe_timeout``, ``recovery_spread``: while the server is
+          unreachable, one probe per interval, each given ``probe_timeout``; clients wake a
+          random 0 to ``recovery_spread`` s after it answers (``reachability``).
+        """
         self.server_url = server_url
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # sock_connect and sock_read time the server; total also counts the wait for one of
+        # our max_connections, which under load is our doing, not the server's.
+        whole = connect_timeout + timeout
+        self._slow = aiohttp.ClientTimeout(
+            total=whole, sock_connect=connect_timeout, sock_read=timeout
+        )
+        self._fast = aiohttp.ClientTimeout(
+            total=whole, sock_connect=connect_timeout, sock_read=read_timeout
+        )
+        self._probe_timeout = aiohttp.ClientTimeout(
+            total=probe_timeout,
+            sock_connect=min(connect_timeout, probe_timeout),
+            sock_read=probe_timeout,
+        )
+        self.max_reply_bytes = max_reply_bytes
         self._max_connections = max_connections
         if session is not None and not _never_reuses_connections(session):
             raise ValueError("the session must not reuse connections: make it with new_session()")
         self._session = session
         self._owns_session = session is None
+        # Requests under way, and those of them given up when an outage ended (_probe).
+        self._in_flight: set[asyncio.Future[bytes]] = set()
+        self._abandoned: set[asyncio.Future[bytes]] = set()
+        self.reachability = Reachability(
+            self._probe, clock or RealClock(), probe_interval, recovery_spread, rng
+        )
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -50,29 +129,106 @@ class QQTransport:
             self._session = new_session(self._max_connections)
         return self._session
 
-    async def post(self, body: bytes) -> bytes:
-        """The reply body; NoReply when the server answers nothing, TransportError when the
-        network fails."""
+    async def post(self, body: bytes, *, slow: bool = False) -> bytes:
+        """The reply body (at most ``max_reply_bytes``). Raises NoReply when the server
+        closes without answering, ReplyTooLarge past the cap, ServerUnreachable when it
+        cannot be reached or does not answer in time (and at once, without sending, while
+        the probe has not seen it back), TransportError for other HTTP failures."""
+        if not self.reachability.reachable:
+            raise ServerUnreachable(f"{self.server_url} is unreachable; waiting for it to answer")
+        exchange = asyncio.ensure_future(self._exchange(body, self._slow if slow else self._fast))
+        self._in_flight.add(exchange)
         try:
-            async with self.session.post(
-                self.server_url, data=body, headers=HEADERS, timeout=self._timeout
-            ) as response:
-                if response.status != 200:
-                    raise TransportError(f"HTTP {response.status} from {self.server_url}")
-                reply = await response.read()
-        except aiohttp.ServerDisconnectedError:
-            # The old server's NULL: it closes the connection without a response.
-            raise NoReply() from None
-        except (aiohttp.ClientError, OSError) as error:
-            raise TransportError(describe(error, self.server_url)) from error
+            reply = await exchange
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if exchange in self._abandoned and not (current and current.cancelling()):
+                raise ServerUnreachable(
+                    f"no answer from {self.server_url} to a request sent before an outage"
+                ) from None
+            raise
+        except ServerUnreachable:
+            self.reachability.lost()
+            raise
+        finally:
+            self._in_flight.discard(exchange)
+            self._abandoned.discard(exchange)
+        self.reachability.found()
         if not reply.strip():
             raise NoReply()
         return reply
 
+    async def wait_reachable(self) -> None:
+        await self.reachability.wait()
+
     async def close(self) -> None:
+        await self.reachability.close()
         if self._owns_session and self._session is not None:
             await self._session.close()
         self._session = None
+
+    async def _exchange(self, body: bytes, timeout: aiohttp.ClientTimeout) -> bytes:
+        try:
+            async with self.session.post(
+                self.server_url, data=body, headers=HEADERS, timeout=timeout
+            ) as response:
+                if response.status != 200:
+                    raise TransportError(f"HTTP {response.status} from {self.server_url}")
+                return await self._read_capped(response)
+        except aiohttp.ServerDisconnectedError:
+            # The old server's NULL: it closes the connection without a response.
+            raise NoReply() from None
+        except aiohttp.ServerTimeoutError as error:  # connect or read: the server is silent
+            raise ServerUnreachable(describe(error, self.server_url, timeout)) from error
+        except TimeoutError as error:  # the whole request, a free connection included
+            raise _TookTooLong(describe(error, self.server_url, timeout)) from error
+        except (aiohttp.ClientConnectionError, OSError) as error:
+            # No connection (refused, reset, no route): the server or the path is down.
+            # (ServerDisconnectedError, caught above, is a ClientConnectionError too.)
+            raise ServerUnreachable(describe(error, self.server_url, timeout)) from error
+        except aiohttp.ClientError as error:  # a broken reply: bad HTTP, a body cut short
+            raise TransportError(describe(error, self.server_url, timeout)) from error
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, read piece by piece and given up as soon as it passes the cap, so a
+        server that sends without end costs at most ``max_reply_bytes`` of memory."""
+        limit = self.max_reply_bytes
+        if response.content_length is not None and response.content_length > limit:
+            raise ReplyTooLarge(limit)  # said so up front: read none of it
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await response.content.read(min(_CHUNK, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                raise ReplyTooLarge(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _probe(self) -> bool:
+        """True when the server answers an HTTP request at all (any status, any body, or a
+        deliberate close): it is reading requests again."""
+        body = requests.list_friends(_PROBE_UIN, 0, tn=0)
+        try:
+            await self._exchange(body, self._probe_timeout)
+        except (ServerUnreachable, _TookTooLong):
+            return False
+        except (TransportError, WireError):  # it answered, if not well: it is there
+            pass
+        if not self.reachability.reachable:  # else a request got through meanwhile, and
+            self._abandon_in_flight()  # those under way may have been sent after it
+        return True
+
+    def _abandon_in_flight(self) -> None:
+        """Give up the requests still under way when an outage ends. Nothing is sent during
+        one, so each was sent before it was noticed, into a server or route that has since
+        answered nothing: a CLTMSG there would otherwise wait out its 35 s after the server
+        is back. Its sender retries it at once, so it may arrive twice (at-least-once, as
+        after an unreadable reply; docs/protocol.md)."""
+        if self._in_flight:
+            log.info("giving up %d requests sent before the outage", len(self._in_flight))
+        for exchange in self._in_flight:
+            self._abandoned.add(exchange)
+            exchange.cancel()
 
 
 def new_session(max_connections: int = 100) -> aiohttp.ClientSession:
@@ -86,7 +242,11 @@ def _never_reuses_connections(session: aiohttp.ClientSession) -> bool:
     return connector is not None and connector.force_close
 
 
-def describe(error: BaseException, url: str) -> str:
+def describe(error: BaseException, url: str, timeout: aiohttp.ClientTimeout) -> str:
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return f"could not connect to {url} within {timeout.sock_connect:g} s"
+    if isinstance(error, aiohttp.ServerTimeoutError):
+        return f"no answer from {url} within {timeout.sock_read:g} s"
     if isinstance(error, TimeoutError):
-        return f"no answer from {url} in time"
+        return f"no complete answer from {url} within {timeout.total:g} s"
     return f"cannot reach {url}: {error.__class__.__name__}: {error}"

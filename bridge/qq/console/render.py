@@ -8,6 +8,7 @@ from ..client import ConnectionState
 from ..codes import AddResult, Status
 from ..wire.replies import (
     Event,
+    EventsDropped,
     FriendList,
     FriendRequest,
     OnlineFriends,
@@ -43,6 +44,8 @@ def event_lines(event: Event, when: datetime, nicks: dict[int, str]) -> list[str
         lines = event.text.replace("\r\n", "\n").split("\n")
         head = f"{prefix} {who(event.sender, nicks)}: {lines[0]}"
         return [head, *(f"{' ' * len(prefix)}   {line}" for line in lines[1:])]
+    if isinstance(event, EventsDropped):
+        return [f"{prefix} * {event.count} events from {event.senders} senders were dropped"]
     sender = who(event.sender, nicks)
     if isinstance(event, StatusChange):
         return [f"{prefix} * {sender} is now {STATUS_WORDS[event.status]}"]

@@ -197,9 +197,22 @@ class UnknownEvent:
     text: str
 
 
-Event = (
+@dataclass(frozen=True)
+class EventsDropped:
+    """Not from the server: the client's report that a GetMsgEx batch held more than it hands
+    over (``ClientSettings.max_batch_events`` / ``max_batch_senders``; our choice, since every
+    sender becomes a puppet and a room). ``count``: the events not delivered; ``senders``: the
+    distinct senders among them. It comes last in the batch it was cut from."""
+
+    count: int
+    senders: int
+
+
+# What the server sends (``decode_get_msg_ex``); EventsDropped is only ever added by the client.
+ServerEvent = (
     TextMessage | StatusChange | FriendRequest | RequestAccepted | RequestRejected | UnknownEvent
 )
+Event = ServerEvent | EventsDropped
 
 
 @dataclass(frozen=True)
@@ -301,7 +314,7 @@ def decode_add_to_list(reply: Reply) -> Added:
     return Added(parse_int(reply.fields.get("UN"), "UN", reply.body), result)
 
 
-def decode_get_msg_ex(reply: Reply) -> list[Event]:
+def decode_get_msg_ex(reply: Reply) -> list[ServerEvent]:
     fields = reply.fields
     types = split_list(fields.get("MT", ""))
     senders = split_list(fields.get("UN", ""))
@@ -314,7 +327,7 @@ def decode_get_msg_ex(reply: Reply) -> list[Event]:
     ]
 
 
-def _event(kind: int, sender: int, text: str) -> Event:
+def _event(kind: int, sender: int, text: str) -> ServerEvent:
     if kind == MessageType.USER:
         return TextMessage(sender, text)
     if kind == MessageType.SYSTEM:
