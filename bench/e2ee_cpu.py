@@ -90,7 +90,9 @@ async def run(messages: int, url: str) -> None:
 
     db = await Database.open(url)
     try:
-        encryption = Encryption(db, "http://127.0.0.1:9", BOT, "bench-as-token", lambda _: False)
+        encryption = Encryption(
+            db, "http://127.0.0.1:9", BOT, "bench-as-token", "bench pickle key", lambda _: False
+        )
         encryption.client.device_id = DeviceID("BOTDEVICE")
         await encryption.store.put_account(OlmAccount())
         await encryption.store.put_device_id(DeviceID("BOTDEVICE"))

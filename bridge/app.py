@@ -16,7 +16,7 @@ from .appservice import BridgeAppService
 from .config import Config
 from .core import Bridge
 from .db import Database
-from .e2ee import Encryption
+from .e2ee import PICKLE_KEY_PURPOSE, Encryption
 from .matrix import MatrixHandler
 from .qq.client import QQTransport
 from .qq.clock import Clock
@@ -88,6 +88,7 @@ class BridgeApp:
                 config.homeserver_address,
                 config.bot_mxid,
                 config.as_token,
+                vault.derive_key(PICKLE_KEY_PURPOSE),
                 bridge.is_bridge_ghost,
             )
             az.to_device_handler = self._encryption.to_device

@@ -4,7 +4,7 @@
 ``sending.py`` is the one way the bridge sends a message event, encrypted where the room is.
 """
 
-from .encryption import Encryption, pickle_key
+from .encryption import PICKLE_KEY_PURPOSE, Encryption
 from .sending import send_message
 
-__all__ = ["Encryption", "pickle_key", "send_message"]
+__all__ = ["PICKLE_KEY_PURPOSE", "Encryption", "send_message"]

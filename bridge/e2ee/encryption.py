@@ -15,8 +15,6 @@ Shapes and sources:
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 from typing import Any, cast
 
@@ -48,17 +46,17 @@ log = logging.getLogger("bridge.e2ee")
 DEVICE_NAME = "QQ bridge"
 
 
-def pickle_key(as_token: str) -> str:
-    """The key libolm encrypts the stored account and sessions with.
-
-    Derived from the appservice token, a secret the bridge already keeps, so that no new secret
-    needs a home; a new registration (new token) therefore means a new device (see start()).
-    """
-    return hmac.new(as_token.encode(), b"qq-bridge e2ee pickle key", hashlib.sha256).hexdigest()
+PICKLE_KEY_PURPOSE = "qq-bridge e2ee pickle key"
 
 
 class Encryption:
-    """``enc = Encryption(db, homeserver_url, bot_mxid, as_token, is_ghost); await enc.start()``."""
+    """``enc = Encryption(db, homeserver_url, bot_mxid, as_token, pickle_key, is_ghost)``, then
+    ``await enc.start()``.
+
+    ``pickle_key`` encrypts the stored account and sessions (libolm's pickles); the bridge
+    derives it from the key file of its stored logins (security/vault.py), so a copy of the
+    database without that file holds no usable key.
+    """
 
     def __init__(
         self,
@@ -66,12 +64,13 @@ class Encryption:
         homeserver: str,
         bot_mxid: str,
         as_token: str,
+        pickle_key: str,
         is_ghost: Any,
     ) -> None:
         self.db = db
         self._as_token = as_token
         self._is_ghost = is_ghost
-        self.store = db.crypto_store(bot_mxid, pickle_key(as_token))
+        self.store = db.crypto_store(bot_mxid, pickle_key)
         self.client = Client(
             mxid=UserID(bot_mxid),
             base_url=homeserver,
@@ -95,7 +94,7 @@ class Encryption:
         try:
             device_id = await self.store.get_device_id()
             await self.machine.load()
-        except OlmAccountError as error:  # a pickle under another key: a new as_token
+        except OlmAccountError as error:  # a pickle under another key: a new key file
             log.warning(
                 "The stored encryption device is unreadable (%s); making a new one",
                 type(error).__name__,
