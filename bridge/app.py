@@ -16,6 +16,7 @@ from .appservice import BridgeAppService
 from .config import Config
 from .core import Bridge
 from .db import Database
+from .e2ee import PICKLE_KEY_PURPOSE, Encryption
 from .matrix import MatrixHandler
 from .qq.client import QQTransport
 from .qq.clock import Clock
@@ -39,8 +40,9 @@ class BridgeApp:
         self._az: BridgeAppService | None = None
         self._db: Database | None = None
         self._transport: QQTransport | None = None
+        self._encryption: Encryption | None = None
+        self.matrix: MatrixHandler | None = None
         self._housekeeping: asyncio.Task[None] | None = None
-        self._handler: MatrixHandler | None = None
         self.web: WebRoutes | None = None
 
     async def start(self) -> None:
@@ -74,14 +76,29 @@ class BridgeApp:
             clock=self.clock,  # the shared probe waits on the clients' clock
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
-        self._handler = handler = MatrixHandler(bridge)
+        self.matrix = handler = MatrixHandler(bridge)
         az.matrix_event_handler(handler.handle_event)
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
+        if config.encryption_allowed:
+            # Hooked before the appservice listens, so that no key in a transaction is missed.
+            self._encryption = bridge.encryption = Encryption(
+                db,
+                config.homeserver_address,
+                config.bot_mxid,
+                config.as_token,
+                vault.derive_key(PICKLE_KEY_PURPOSE),
+                bridge.is_bridge_ghost,
+            )
+            az.to_device_handler = self._encryption.to_device
+            az.device_list_handler = self._encryption.device_lists
+            az.otk_handler = self._encryption.otk_counts
         self.web = add_web(az.app, bridge)
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
+        if self._encryption is not None and (resumed := await handler.pending.resume()):
+            log.info("Waiting again for the keys of %d encrypted events", resumed)
         for user in await bridge.all_users():
             await user.resume()
         az.ready = True
@@ -107,6 +124,8 @@ class BridgeApp:
         assert self._az is not None
         bot = self._az.intent
         await bot.ensure_registered()
+        if self._encryption is not None:
+            await self._encryption.start()
         try:
             await bot.set_displayname(self.config.bot_displayname)
         except Exception:  # cosmetic; Synapse may rate-limit profile changes
@@ -127,12 +146,14 @@ class BridgeApp:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         if self._az:
             await self._az.stop()
-        if self._handler:
-            await self._handler.stop()
+        if self.matrix:
+            await self.matrix.stop()
         if self.bridge:
             for user in self.bridge.loaded_users():
                 await user.stop()
             await self.bridge.homeserver.stop()
+        if self._encryption:
+            await self._encryption.stop()
         if self._transport:
             await self._transport.close()
         if self._db:

@@ -14,6 +14,12 @@
 - **Any body Synapse may send.** A transaction holds at most 100 PDUs of at most 64 KiB each,
   plus up to 100 EDUs and 100 to-device messages (Synapse's appservice scheduler); the body
   limit leaves generous room above that.
+- **Keys for the bot's device.** With end-to-bridge encryption, to-device events (room keys),
+  device list changes and one-time key counts come in the transaction too (MSC2409 and
+  MSC3202, under their unstable names as Synapse sends them). They are handled before the
+  events, so a message and the key it needs in one transaction decrypt. The same failure rule
+  holds: an unreadable or undecryptable to-device event is logged and skipped; only an
+  infrastructure failure answers 500.
 - **The homeserver is back.** Every transaction and ping calls ``on_homeserver_seen``, which
   ends the back-off of queues that were waiting for the homeserver.
 """
@@ -30,7 +36,17 @@ import sqlalchemy.exc
 from aiohttp import web
 from mautrix.appservice import AppService
 from mautrix.errors import MatrixConnectionError, MatrixRequestError
-from mautrix.types import JSON, Event, EventType, SerializerError
+from mautrix.types import (
+    JSON,
+    ASToDeviceEvent,
+    DeviceID,
+    DeviceLists,
+    DeviceOTKCount,
+    Event,
+    EventType,
+    SerializerError,
+    UserID,
+)
 
 from .logs import failure
 
@@ -113,6 +129,7 @@ class BridgeAppService(AppService):
                 {"errcode": "M_BAD_JSON", "error": "Missing events list in body"}, status=400
             )
         try:
+            await self._handle_crypto_fields(data)
             await self.handle_transaction(
                 transaction_id, events=events, extra_data=cast(JSON, data)
             )
@@ -123,6 +140,48 @@ class BridgeAppService(AppService):
                 status=500,
             )
         return web.json_response({})
+
+    async def _handle_crypto_fields(self, data: dict[str, Any]) -> None:
+        """To-device events, device lists and OTK counts, each failure its own (see above)."""
+        to_device = _pop(data, "to_device", "de.sorunome.msc2409")
+        device_lists = _pop(data, "device_lists", "org.matrix.msc3202")
+        otk_counts = _pop(data, "device_one_time_keys_count", "org.matrix.msc3202")
+        data.pop("org.matrix.msc3202.device_one_time_key_counts", None)  # the same, misspelt
+        if self.to_device_handler is not None and isinstance(to_device, list):
+            for raw in to_device:
+                await self._guarded("to-device event", self._to_device, raw)
+        if self.device_list_handler is not None and isinstance(device_lists, dict):
+            await self._guarded("device list change", self._device_lists, device_lists)
+        if self.otk_handler is not None and isinstance(otk_counts, dict) and otk_counts:
+            await self._guarded("one-time key count", self._otk_counts, otk_counts)
+
+    async def _guarded(self, what: str, handle: Callable[[Any], Awaitable[None]], raw: Any) -> None:
+        try:
+            await handle(raw)
+        except Exception as error:
+            if is_infrastructure_failure(error):
+                raise
+            # Never the content: a to-device event may carry a room key.
+            log.warning("A %s could not be handled: %s", what, type(error).__name__)
+
+    async def _to_device(self, raw: Any) -> None:
+        assert self.to_device_handler is not None
+        await self.to_device_handler(cast(Event, ASToDeviceEvent.deserialize(raw)))
+
+    async def _device_lists(self, raw: Any) -> None:
+        assert self.device_list_handler is not None
+        await self.device_list_handler(DeviceLists.deserialize(raw))
+
+    async def _otk_counts(self, raw: Any) -> None:
+        assert self.otk_handler is not None
+        counts: dict[UserID, dict[DeviceID, DeviceOTKCount]] = {
+            UserID(user): {
+                DeviceID(device): DeviceOTKCount.deserialize(count)
+                for device, count in devices.items()
+            }
+            for user, devices in raw.items()
+        }
+        await self.otk_handler(counts)
 
     async def handle_transaction(
         self, txn_id: str, *, events: list[JSON], extra_data: JSON, **_: Any
@@ -178,3 +237,10 @@ class BridgeAppService(AppService):
             event.type = event.type.with_class(EventType.Class.MESSAGE)
         for handler in self.event_handlers:
             await handler(event)
+
+
+def _pop(data: dict[str, Any], field: str, unstable_prefix: str) -> Any:
+    """A transaction field under its stable name, else its unstable one."""
+    if field in data:
+        return data.pop(field)
+    return data.pop(f"{unstable_prefix}.{field}", None)

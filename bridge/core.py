@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from mautrix.appservice import AppService, IntentAPI
-from mautrix.types import RoomID, UserID
+from mautrix.types import EventID, MessageType, RoomID, TextMessageEventContent, UserID
 
 from .config import Config
 from .db import Database, PortalRow, PuppetRow, UserRow
+from .e2ee.sending import send_message
 from .homeserver import HomeserverWatch
 from .portal import Portal
 from .puppet import Puppet
@@ -21,6 +23,9 @@ from .qq.client import ClientSettings, QQTransport
 from .qq.clock import Clock, RealClock
 from .user import User
 from .web.links import LoginLinks
+
+if TYPE_CHECKING:
+    from .e2ee import Encryption
 
 log = logging.getLogger("bridge.core")
 
@@ -46,6 +51,8 @@ class Bridge:
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
         self.client_settings = client_settings(config)
+        # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
+        self.encryption: Encryption | None = None
         self.homeserver = HomeserverWatch(
             config.homeserver_address, lambda: az.http_session, self.clock, self.retry_deliveries
         )
@@ -57,6 +64,13 @@ class Bridge:
     def is_bridge_ghost(self, mxid: str) -> bool:
         """True for the bot and the puppets: events they send are our own echoes."""
         return mxid == self.config.bot_mxid or self.config.uin_from_mxid(mxid) is not None
+
+    async def send_notice(
+        self, intent: IntentAPI, room_id: RoomID, text: str, txn_id: str | None = None
+    ) -> EventID:
+        """A notice as ``intent``'s user, encrypted where the room is (e2ee/sending.py)."""
+        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
+        return await send_message(self, intent, room_id, content, txn_id)
 
     # --- users --------------------------------------------------------------------------
 

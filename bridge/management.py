@@ -80,7 +80,7 @@ async def close_crowded_room(bridge: Bridge, room_id: RoomID, target: UserID) ->
 
 
 async def leave_crowded_room(bridge: Bridge, room_id: RoomID, target: UserID) -> None:
-    await bridge.bot.send_notice(room_id, crowded_notice([target], joined=True))
+    await bridge.send_notice(bridge.bot, room_id, crowded_notice([target], joined=True))
     await bridge.bot.leave_room(room_id)
 
 

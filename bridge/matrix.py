@@ -10,6 +10,10 @@ the room is told, since the event is not tried again.
 
 Every message the owner of a portal or management room sends ends in QQ or in a notice that
 says why not: malformed, encrypted, empty, in a room the bridge does not bridge, or failed.
+
+With ``bridge.encryption.allow`` an encrypted event is decrypted here and the decrypted event
+(same event id) takes the path of any other; one whose key has not arrived waits for it
+(bridge/e2ee/pending.py). Without it, the sender is told that the bridge cannot read it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, cast
 
+from mautrix.errors import DecryptionError, SessionNotFound
 from mautrix.types import (
     JSON,
     BaseMessageEventContent,
@@ -44,6 +49,8 @@ from .commands.contacts import answer_request
 from .core import Bridge
 from .db import NewOutbound
 from .db.text import storable
+from .e2ee.pending import PendingDecryptions
+from .e2ee.sending import room_is_encrypted
 from .formatter import Outgoing, matrix_to_qq, reaction_to_qq, redaction_to_qq, sticker_to_qq
 from .logs import failure
 from .management import (
@@ -73,6 +80,12 @@ ENCRYPTED_COMMAND_NOTICE = (
     "I cannot read encrypted messages, so I did not see that. Start a new direct chat with me "
     "with encryption turned off, and send `help` there."
 )
+KEY_MISSING_NOTICE = (
+    "That message is not sent to QQ yet: the bridge has not received its encryption key from "
+    "your device. It will be sent when the key arrives."
+)
+UNDECRYPTABLE_REASON = "the bridge could not decrypt it"
+KEY_NEVER_ARRIVED_REASON = "the bridge never received its encryption key"
 NOT_PERMITTED_NOTICE = "Not sent to QQ: you may not use the bridge now."
 UNBRIDGED_ROOM_NOTICE = (
     "This room is not bridged to QQ, so that message went nowhere. Your chats with QQ "
@@ -85,12 +98,21 @@ class MatrixHandler:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self._tasks: set[asyncio.Task[None]] = set()
+        self.pending = PendingDecryptions(
+            bridge.db,
+            self._wait_for_key,
+            self._key_arrived,
+            self._key_missing,
+            self._key_never_arrived,
+        )
 
     async def handle_event(self, event: Event) -> None:
         sender = getattr(event, "sender", None)
         if sender is None or self.bridge.is_bridge_ghost(sender):
             return
         if isinstance(event, StateEvent) and event.type == EventType.ROOM_MEMBER:
+            if self.bridge.encryption is not None:
+                await self.bridge.encryption.member_changed(event)
             await self._member_event(event)
         elif isinstance(event, MessageEvent) and event.type in (
             EventType.ROOM_MESSAGE,
@@ -101,8 +123,16 @@ class MatrixHandler:
                 await self._hide_login(event)
             else:
                 await self._message(event)
+        elif isinstance(event, StateEvent) and event.type == EventType.ROOM_ENCRYPTION:
+            if self.bridge.encryption is not None and await self._claim(
+                event.event_id, event.room_id
+            ):
+                self._later(self._room_encrypted(event.room_id))
         elif isinstance(event, EncryptedEvent):
-            await self._encrypted(event)
+            if self.bridge.encryption is None:
+                await self._encrypted(event)
+            else:
+                await self._decrypt(event)
         elif isinstance(event, ReactionEvent):
             if await self._claim(event.event_id, event.room_id):
                 self._later(self._reaction(event))
@@ -263,6 +293,62 @@ class MatrixHandler:
         if await self._claim(event.event_id, event.room_id):
             self._later(self._tell_room(event.room_id, text or ENCRYPTED_NOTICE))
 
+    # --- encrypted events (bridge.encryption.allow) ----------------------------------------
+
+    async def _decrypt(self, event: EncryptedEvent) -> None:
+        """In line, like any event: decrypted and handled, or its key awaited, or failed."""
+        if self.bridge.config.permission(event.sender) is None or event.event_id in self.pending:
+            return
+        portal = await self.bridge.portal_by_room(event.room_id)
+        if portal is not None and event.sender != portal.user.mxid:
+            return
+        await self._decrypt_and_handle(event, key_may_come=True)
+
+    async def _decrypt_and_handle(self, event: EncryptedEvent, *, key_may_come: bool) -> None:
+        assert self.bridge.encryption is not None
+        try:
+            decrypted = await self.bridge.encryption.decrypt(event)
+        except SessionNotFound:
+            if not key_may_come:  # a key came after the wait, but not this one
+                await self._undecryptable(event, "its key is not the one that arrived")
+            elif await self.bridge.db.event_outcome(event.event_id) is None:
+                await self.pending.add(event)
+            return
+        except DecryptionError as error:
+            await self._undecryptable(event, type(error).__name__)
+            return
+        decrypted.type = decrypted.type.with_class(EventType.Class.MESSAGE)
+        await self.handle_event(decrypted)
+
+    async def _undecryptable(self, event: EncryptedEvent, why: str) -> None:
+        log.warning("Could not decrypt %s: %s", event.event_id, why)
+        await self._failed(event.room_id, event.event_id, event.sender, UNDECRYPTABLE_REASON)
+
+    async def _wait_for_key(self, event: EncryptedEvent, timeout: float) -> bool:
+        assert self.bridge.encryption is not None
+        return await self.bridge.encryption.wait_for_key(event, timeout)
+
+    async def _key_arrived(self, event: EncryptedEvent) -> None:
+        """After the transaction: a failure here can only be told, not answered with a 500."""
+        try:
+            await self._decrypt_and_handle(event, key_may_come=False)
+        except Exception as error:
+            log.exception("Event %s failed after its key arrived", event.event_id)
+            await self.event_failed(cast(Event, event), error)
+
+    async def _key_missing(self, event: EncryptedEvent) -> None:
+        await self._tell_room(event.room_id, KEY_MISSING_NOTICE)
+
+    async def _key_never_arrived(self, event: EncryptedEvent) -> None:
+        await self._failed(event.room_id, event.event_id, event.sender, KEY_NEVER_ARRIVED_REASON)
+
+    async def _room_encrypted(self, room_id: RoomID) -> None:
+        """Encryption was turned on in a portal: the bot joins, so that the owner's devices
+        share their keys with the bot's device."""
+        portal = await self.bridge.portal_by_room(room_id)
+        if portal is not None:
+            await portal.invite_bot()
+
     async def _to_qq(self, portal: Portal, event: MessageEvent) -> None:
         """In line: the text for QQ is stored, with the event's record, before the
         transaction is acknowledged."""
@@ -313,7 +399,7 @@ class MatrixHandler:
             log.info("No one of ours in %s to say: %s", room_id, text)
             return
         speaker = bot if bot in ghosts else ghosts[0]
-        await self.bridge.az.intent.user(speaker).send_notice(room_id, text)
+        await self.bridge.send_notice(self.bridge.az.intent.user(speaker), room_id, text)
 
     async def _owned_portal(self, room_id: RoomID, sender: UserID) -> Portal | None:
         portal = await self.bridge.portal_by_room(room_id)
@@ -333,6 +419,12 @@ class MatrixHandler:
         except Exception:  # a missing quote is no reason to lose the reply itself
             log.info("Could not fetch %s for a reply quote", event_id)
             return None
+        if isinstance(fetched, EncryptedEvent) and self.bridge.encryption is not None:
+            try:
+                fetched = await self.bridge.encryption.decrypt(fetched)
+            except DecryptionError:
+                log.info("Could not decrypt %s for a reply quote", event_id)
+                return None
         content = getattr(fetched, "content", None)
         if isinstance(content, BaseMessageEventContent):
             return cast(MessageEventContent, content)
@@ -363,21 +455,26 @@ class MatrixHandler:
         bot = self.bridge.bot
         await bot.join_room_by_id(event.room_id)
         if self.bridge.config.permission(event.sender) is None:
-            await bot.send_notice(event.room_id, "Sorry, you are not allowed to use this bridge.")
+            await self.bridge.send_notice(
+                bot, event.room_id, "Sorry, you are not allowed to use this bridge."
+            )
             await bot.leave_room(event.room_id)
             return
         if not isinstance(event.content, MemberStateEventContent) or not event.content.is_direct:
             # A group room would let everyone in it read the bot's answers, logins included.
-            await bot.send_notice(event.room_id, "I only take commands in a direct chat with me.")
+            await self.bridge.send_notice(
+                bot, event.room_id, "I only take commands in a direct chat with me."
+            )
             await bot.leave_room(event.room_id)
             return
         if others := await others_in_room(self.bridge, event.room_id, event.sender):
-            await bot.send_notice(event.room_id, crowded_notice(others, joined=False))
+            await self.bridge.send_notice(bot, event.room_id, crowded_notice(others, joined=False))
             await bot.leave_room(event.room_id)
             return
         user = await self.bridge.user(event.sender)
         await user.set_management_room(event.room_id)
-        await bot.send_notice(
+        await self.bridge.send_notice(
+            bot,
             event.room_id,
             "Hello! I bridge QQ. This room is now where you talk to me. "
             "Send `login` to log in, or `help` for everything I can do.",
@@ -395,6 +492,10 @@ class MatrixHandler:
                 await portal.notice("This is your chat with this QQ contact.")
             return
         await intent.join_room_by_id(event.room_id)
+        if self.bridge.encryption is not None and await room_is_encrypted(
+            self.bridge, intent, event.room_id
+        ):
+            await portal.invite_bot()
         await user.learn_profile(uin)
 
     async def _owner_membership(self, portal: Portal, membership: Membership) -> None:

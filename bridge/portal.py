@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 from mautrix.errors import MForbidden, MNotFound
 from mautrix.types import (
     EventID,
-    EventType,
     MessageType,
     RoomCreatePreset,
     RoomID,
     TextMessageEventContent,
+    UserID,
 )
 
 from .db import PortalRow
+from .e2ee.sending import send_message
 from .puppet import Puppet
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.portal")
 
+MEGOLM = "m.megolm.v1.aes-sha2"
 DM = "dm"
 REQUEST = "request"
 
@@ -95,16 +97,42 @@ class Portal:
                     "name": f"Friend request from {self.puppet.displayname}",
                     "topic": "Join to accept this QQ friend request; reject the invite to refuse.",
                 }
+            encrypted = self.bridge.config.encryption_default
+            initial_state = self._bridge_state()
+            if encrypted:
+                initial_state.append(
+                    {"type": "m.room.encryption", "content": {"algorithm": MEGOLM}}
+                )
+            # In an encrypted portal the bot (its device) joins before the owner is invited: the
+            # owner's first message must already be encrypted for the bot's device too.
+            bot = UserID(self.bridge.config.bot_mxid)
             room_id = await self.puppet.intent.create_room(
                 preset=RoomCreatePreset.TRUSTED_PRIVATE,
                 is_direct=True,
-                invitees=[self.user.mxid],
-                initial_state=self._bridge_state(),
+                invitees=[bot] if encrypted else [self.user.mxid],
+                initial_state=initial_state,
                 **extra,
             )
             await self._save(room_id, kind)
+            if encrypted:
+                await self.bridge.db.state_store.set_encryption_info(room_id, {"algorithm": MEGOLM})
+                await self.bridge.bot.join_room_by_id(room_id)
+                await self.puppet.intent.invite_user(
+                    room_id, UserID(self.user.mxid), extra_content={"is_direct": True}
+                )
             log.info("Created %s portal %s for %s, QQ %d", kind, room_id, self.user.mxid, self.uin)
             return room_id, True
+
+    async def invite_bot(self) -> None:
+        """Bring the bot (and its encryption device) into this encrypted portal."""
+        if not self.room_id or self.bridge.encryption is None:
+            return
+        bot = UserID(self.bridge.config.bot_mxid)
+        if await self.bridge.db.state_store.is_joined(self.room_id, bot):
+            return
+        with contextlib.suppress(MForbidden):  # already invited
+            await self.puppet.intent.invite_user(self.room_id, bot)
+        await self.bridge.bot.join_room_by_id(self.room_id)
 
     async def became_friend(self) -> None:
         """A request room turns into the ordinary DM once the request is accepted."""
@@ -147,23 +175,18 @@ class Portal:
         content = TextMessageEventContent(msgtype=msgtype, body=text)
         room_id = await self.ensure_room()
         try:
-            return await self.puppet.intent.send_message_event(
-                room_id, EventType.ROOM_MESSAGE, content, txn_id=txn_id
-            )
+            return await send_message(self.bridge, self.puppet.intent, room_id, content, txn_id)
         except MForbidden:
             # The room is gone for us (the user left while we were away): start a new one.
             log.warning("Portal %s refused a message; making a new room", room_id)
             await self.forget()
             room_id = await self.ensure_room()
-            return await self.puppet.intent.send_message_event(
-                room_id, EventType.ROOM_MESSAGE, content, txn_id=f"{txn_id}-new"
+            return await send_message(
+                self.bridge, self.puppet.intent, room_id, content, f"{txn_id}-new"
             )
 
     async def notice(self, text: str, txn_id: str | None = None) -> EventID | None:
         """A notice from the bridge in this room, only if the room exists."""
         if not self.room_id:
             return None
-        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
-        return await self.puppet.intent.send_message_event(
-            self.room_id, EventType.ROOM_MESSAGE, content, txn_id=txn_id
-        )
+        return await self.bridge.send_notice(self.puppet.intent, self.room_id, text, txn_id)

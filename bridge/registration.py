@@ -46,6 +46,9 @@ def build_registration(config: Config) -> dict[str, Any]:
         # user's presence for their QQ status, and in DM-only rooms they cost next to nothing.
         "de.sorunome.msc2409.push_ephemeral": True,
         "receive_ephemeral": True,
+        # Device list changes and one-time key counts for the bot's encryption device (MSC3202);
+        # its to-device events come with the ephemeral ones above (MSC2409).
+        "org.matrix.msc3202": True,
     }
 
 

@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import sqlalchemy.exc
-from mautrix.types import EventID, EventType, MessageType, RoomID, TextMessageEventContent
+from mautrix.types import EventID, RoomID
 
 from .db import UserRow
 from .inbound import Inbound
@@ -78,10 +78,7 @@ class User:
         if not self.management_room:
             log.info("No management room for %s; dropped notice: %s", self.mxid, text)
             return None
-        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
-        return await self.bridge.bot.send_message_event(
-            self.management_room, EventType.ROOM_MESSAGE, content, txn_id=txn_id
-        )
+        return await self.bridge.send_notice(self.bridge.bot, self.management_room, text, txn_id)
 
     # --- logging in and out ------------------------------------------------------------
 

@@ -100,6 +100,8 @@ def test_load_reads_and_validates_a_file(tmp_path: Path) -> None:
         ("bridge.permissions", ["example.com"], "bridge.permissions must be a mapping"),
         ("bridge.permissions", {"example.com": "owner"}, 'must be "user" or "admin"'),
         ("bridge.permissions", {"not a server": "user"}, 'is not "*", a server name'),
+        ("bridge.encryption.allow", "yes", "bridge.encryption.allow must be true or false"),
+        ("bridge.encryption.default", True, "bridge.encryption.default needs"),
         ("logging", {"handlers": {}}, "logging must be a logging.config.dictConfig mapping"),
     ],
 )
@@ -194,9 +196,11 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "qq.request_timeout",
         "qq.max_reply_bytes",
         "bridge.displayname_template",
+        "bridge.encryption",
         "logging",
     ]
     assert config["qq.send_interval"] == 3.0
+    assert config.encryption_allowed is False
     assert config.qq_settings["max_penalties"] == 5
     assert config.displayname_template == "{nick} (QQ)"
     text = path.read_text()

@@ -29,6 +29,7 @@ def test_registration_of_the_example() -> None:
     assert registration["as_token"] == registration["hs_token"] == TOKEN_PLACEHOLDER
     assert registration["rate_limited"] is False
     assert registration["de.sorunome.msc2409.push_ephemeral"] is True
+    assert registration["org.matrix.msc3202"] is True
     assert registration["receive_ephemeral"] is True
     assert user_regexes(registration) == [r"@qq_.*:example\.com", r"@qqbot:example\.com"]
 

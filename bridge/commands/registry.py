@@ -29,7 +29,7 @@ class CommandContext:
     hidden: bool = False  # the handler already tried to redact it, as one holding a password
 
     async def reply(self, text: str) -> None:
-        await self.bridge.bot.send_notice(self.room_id, text)
+        await self.bridge.send_notice(self.bridge.bot, self.room_id, text)
 
     def uin_arg(self, index: int = 0) -> int:
         """A QQ number argument, or a UsageError that says what was expected."""

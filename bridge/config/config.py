@@ -214,6 +214,14 @@ class Config:
         return str(self["bridge.displayname_template"])
 
     @property
+    def encryption_allowed(self) -> bool:
+        return bool(self["bridge.encryption.allow"])
+
+    @property
+    def encryption_default(self) -> bool:
+        return bool(self["bridge.encryption.allow"] and self["bridge.encryption.default"])
+
+    @property
     def logging(self) -> dict[str, Any]:
         """The logging section as plain dicts, ready for logging.config.dictConfig."""
         section: dict[str, Any] = _plain(self["logging"])

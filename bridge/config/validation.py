@@ -73,6 +73,7 @@ def validate(config: Config, *, need_tokens: bool = True) -> None:
     _check_qq_pacing(config)
     _check_templates(config)
     _check_permissions(config)
+    _check_encryption(config)
     logging_config = _required(config, "logging")
     if not isinstance(logging_config, dict) or logging_config.get("version") != 1:
         raise ConfigError(
@@ -229,3 +230,13 @@ def _check_permissions(config: Config) -> None:
                 f'{key}: the level of {who!r} must be "user" or "admin", not {level!r}',
                 f"{key}.{who}",
             )
+
+
+def _check_encryption(config: Config) -> None:
+    for key in ("bridge.encryption.allow", "bridge.encryption.default"):
+        if not isinstance(_required(config, key), bool):
+            raise ConfigError(f"{key} must be true or false", key)
+    if config["bridge.encryption.default"] and not config["bridge.encryption.allow"]:
+        raise ConfigError(
+            "bridge.encryption.default needs bridge.encryption.allow", "bridge.encryption.default"
+        )

@@ -6,13 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ..security import CredentialVault
 from .contacts import ContactQueries
+from .crypto_store import SQLCryptoStore
 from .engine import create_engine
 from .matrix_events import MatrixEventQueries
 from .migrate import upgrade_to_head
 from .state_store import SQLStateStore
+from .waiting_events import WaitingEventQueries
 
 
-class Database(ContactQueries, MatrixEventQueries):
+class Database(ContactQueries, MatrixEventQueries, WaitingEventQueries):
     """Every query of the bridge; each method is one short transaction.
 
     ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a
@@ -47,6 +49,12 @@ class Database(ContactQueries, MatrixEventQueries):
             await engine.dispose()
             raise
         return cls(engine, vault)
+
+    def crypto_store(self, account_id: str, pickle_key: str) -> SQLCryptoStore:
+        """The bot device's encryption store, in this database (bridge/e2ee/)."""
+        return SQLCryptoStore(
+            self._sessions, self._dialect, account_id=account_id, pickle_key=pickle_key
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

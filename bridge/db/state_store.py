@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from mautrix.appservice.state_store import ASStateStore
+from mautrix.crypto.store import StateStore as CryptoStateStore
 from mautrix.types import (
     JSON,
     Member,
@@ -32,7 +33,7 @@ from .store_base import DialectInsert, StoreBase
 DEFAULT_MEMBERSHIPS = (Membership.JOIN, Membership.INVITE)
 
 
-class SQLStateStore(StoreBase, ASStateStore):
+class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         StoreBase.__init__(self, sessions, dialect)
         ASStateStore.__init__(self)
@@ -157,7 +158,7 @@ class SQLStateStore(StoreBase, ASStateStore):
     async def has_encryption_info_cached(self, room_id: RoomID) -> bool:
         return await self._room_state(room_id, MxRoomStateModel.is_encrypted) is not None
 
-    async def is_encrypted(self, room_id: RoomID) -> bool | None:
+    async def is_encrypted(self, room_id: RoomID) -> bool | None:  # type: ignore[override]
         encrypted = await self._room_state(room_id, MxRoomStateModel.is_encrypted)
         return bool(encrypted) if encrypted is not None else None
 
@@ -173,6 +174,26 @@ class SQLStateStore(StoreBase, ASStateStore):
         statement = self._set_room_state(room_id, is_encrypted=True, encryption=_json(content))
         async with self._sessions.begin() as session:
             await session.execute(statement)
+
+    async def set_unencrypted(self, room_id: RoomID) -> None:
+        """The homeserver said the room has no encryption event (so far)."""
+        statement = self._set_room_state(room_id, is_encrypted=False)
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def find_shared_rooms(self, user_id: UserID) -> list[RoomID]:
+        """Encrypted rooms that ``user_id`` is in (whose device changes the bot must follow)."""
+        query = (
+            select(MxMemberModel.room_id)
+            .join(MxRoomStateModel, MxRoomStateModel.room_id == MxMemberModel.room_id)
+            .where(
+                MxMemberModel.user_id == user_id,
+                MxMemberModel.membership.in_([m.value for m in DEFAULT_MEMBERSHIPS]),
+                MxRoomStateModel.is_encrypted.is_(True),
+            )
+        )
+        async with self._sessions() as session:
+            return [RoomID(room_id) for room_id in await session.scalars(query)]
 
     # room state row
 

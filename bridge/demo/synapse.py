@@ -150,6 +150,12 @@ def homeserver_config(
         "url_preview_enabled": False,
         "enable_metrics": False,
         "app_service_config_files": [str(path) for path in appservice_config_files],
+        # End-to-bridge encryption: to-device events (room keys) for the bridge bot's device,
+        # its device list changes and one-time key counts, pushed in appservice transactions.
+        "experimental_features": {
+            "msc2409_to_device_messages_enabled": True,
+            "msc3202_transaction_extensions": True,
+        },
     }
     config.update(_rate_limits())
     return config

@@ -9,6 +9,8 @@ came, read as it is and sealed at the next start-up.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -51,6 +53,13 @@ class CredentialVault:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    def derive_key(self, purpose: str) -> str:
+        """A key for another secret kept in the database (the encryption device's pickles),
+        derived from this one with HMAC-SHA256: the same key file protects it, and neither key
+        reveals the other."""
+        return hmac.new(self._key, purpose.encode(), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:  # never the key
         return "CredentialVault()"

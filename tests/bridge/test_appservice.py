@@ -28,6 +28,7 @@ HS_TOKEN = "hs-secret"
 
 class Recorder:
     def __init__(self, az: BridgeAppService) -> None:
+        self.az = az
         self.handled: list[str] = []
         self.failed: list[tuple[str, str]] = []
         self.unreadable: list[JSON] = []
@@ -137,6 +138,66 @@ async def test_a_malformed_event_is_reported_and_the_transaction_taken(
     assert await put(client, "4", [broken, "not even an object", message("$fine")]) == 200
     assert recorder.handled == ["$fine"]
     assert [raw.get("event_id") for raw in recorder.unreadable] == ["$broken"]
+
+
+async def test_keys_for_the_bot_device_come_first_and_fail_alone(
+    appservice: tuple[TestClient[Any, Any], Recorder],
+) -> None:
+    """MSC2409/MSC3202 fields, under the unstable names Synapse uses, before the events."""
+    client, recorder = appservice
+    az = recorder.az
+    order: list[str] = []
+
+    async def to_device(event: Any) -> None:
+        if event.sender == "@mallory:hs":
+            raise ValueError("an undecryptable olm message")
+        order.append(f"to-device {event.type.t}")
+
+    async def device_lists(lists: Any) -> None:
+        order.append(f"changed {lists.changed}")
+
+    async def otk_counts(counts: Any) -> None:
+        order.append(f"otk {counts['@qqbot:hs']['BOT'].signed_curve25519}")
+
+    az.to_device_handler, az.device_list_handler, az.otk_handler = (
+        to_device,
+        device_lists,
+        otk_counts,
+    )
+    recorder.handled = order  # events land in the same list, after the crypto fields
+
+    def to_bot(sender: str) -> dict[str, Any]:
+        return {
+            "type": "m.room.encrypted",
+            "sender": sender,
+            "to_user_id": "@qqbot:hs",
+            "to_device_id": "BOT",
+            "content": {
+                "algorithm": "m.olm.v1.curve25519-aes-sha2",
+                "sender_key": "k",
+                "ciphertext": {},
+            },
+        }
+
+    body = {
+        "events": [message("$after")],
+        "de.sorunome.msc2409.to_device": [to_bot("@mallory:hs"), to_bot("@alice:hs")],
+        "org.matrix.msc3202.device_lists": {"changed": ["@alice:hs"], "left": []},
+        "org.matrix.msc3202.device_one_time_keys_count": {"@qqbot:hs": {"BOT": {
+            "signed_curve25519": 7}}},
+    }  # fmt: skip
+    response = await client.put(
+        "/_matrix/app/v1/transactions/keys",
+        json=body,
+        headers={"Authorization": f"Bearer {HS_TOKEN}"},
+    )
+    assert response.status == 200
+    assert order == [
+        "to-device m.room.encrypted",
+        "changed ['@alice:hs']",
+        "otk 7",
+        "$after",
+    ]
 
 
 async def test_a_body_far_over_aiohttp_s_default_is_taken(

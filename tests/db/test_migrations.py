@@ -29,6 +29,16 @@ TABLES = {
     "mx_registrations",
     "mx_room_state",
     "mx_members",
+    "crypto_account",
+    "crypto_olm_sessions",
+    "crypto_megolm_inbound",
+    "crypto_megolm_outbound",
+    "crypto_message_index",
+    "crypto_tracked_users",
+    "crypto_devices",
+    "crypto_cross_signing_keys",
+    "crypto_cross_signing_signatures",
+    "crypto_waiting_events",
 }
 
 
@@ -42,7 +52,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 async def test_first_upgrade_builds_the_schema_and_the_second_does_nothing(
@@ -50,7 +60,7 @@ async def test_first_upgrade_builds_the_schema_and_the_second_does_nothing(
 ) -> None:
     engine = create_engine(location.url, location.schema)
     try:
-        assert await upgrade_to_head(engine) == ["0001", "0002"]
+        assert await upgrade_to_head(engine) == ["0001", "0002", "0003"]
         assert await upgrade_to_head(engine) == []
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))

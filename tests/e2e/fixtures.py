@@ -121,6 +121,24 @@ async def logged_in(
     yield make
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def encrypting_bridge(bridge_runner: BridgeRunner) -> AsyncIterator[BridgeRunner]:
+    """The session's bridge, restarted for one module with encryption allowed (and portals
+    encrypted by default), and restarted as it was afterwards."""
+    config = bridge_runner.config
+    await bridge_runner.stop()
+    config["bridge.encryption.allow"] = True
+    config["bridge.encryption.default"] = True
+    try:
+        await bridge_runner.start()
+        yield bridge_runner
+    finally:
+        await bridge_runner.stop()
+        config["bridge.encryption.allow"] = False
+        config["bridge.encryption.default"] = False
+        await bridge_runner.start()
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards (or a skip saying why)."""

@@ -64,3 +64,14 @@ def test_the_vault_repr_shows_no_key(tmp_path: Path) -> None:
     path = tmp_path / "key"
     vault = CredentialVault.from_file(path)
     assert path.read_text().strip() not in repr(vault)
+
+
+def test_a_derived_key_is_stable_per_purpose_and_reveals_nothing(tmp_path: Path) -> None:
+    vault = CredentialVault.from_file(tmp_path / "one.key")
+    again = CredentialVault.from_file(tmp_path / "one.key")
+    other = CredentialVault.from_file(tmp_path / "two.key")
+    derived = vault.derive_key("e2ee pickle")
+    assert derived == again.derive_key("e2ee pickle")
+    assert derived not in (vault.derive_key("another use"), other.derive_key("e2ee pickle"))
+    key = (tmp_path / "one.key").read_bytes().strip().decode()
+    assert key not in derived and derived not in key
