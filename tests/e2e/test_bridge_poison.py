@@ -180,14 +180,14 @@ async def test_a_malformed_login_is_redacted_and_never_logged(
 ) -> None:
     """mautrix's SerializerError quotes the whole content: it must reach neither the log nor
     stay in the room."""
-    session = await logged_in("badlogin2", 30048)
+    session = await logged_in("badlogin2", 30069)
     push = FakeHomeserverPush(bridge_runner.config)
     sent = await session.user.send(session.room, "a message to stand in for the login")
     malformed = message_event(session.room, session.user.mxid, "x")
     malformed["event_id"] = sent  # a real event, so that the bot can redact it
     malformed["content"] = {
         "msgtype": "m.text",
-        "body": "login 30048 hunter2-secret",
+        "body": "login 30069 hunter2-secret",
         "m.relates_to": "not an object",
     }
     mark = session.user.mark()
