@@ -31,8 +31,8 @@ __all__ = ["DEMO_USER", "INSTALL_HINT", "DemoError", "DemoStack"]
 DEMO_USER = "demo"
 INSTALL_HINT = (
     "The demo runs a private Synapse, which is not installed in this Python. Install it with\n"
-    "    pip install 'qq-matrix-bridge[demo]'\n"
-    "or, in a checkout of the bridge,\n"
+    "    pip install '.[demo]'\n"
+    "in the checkout of the bridge, or, for development there,\n"
     "    .venv/bin/pip install -e '.[demo]'"
 )
 
