@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from mautrix.types import EventID, Membership, MemberStateEventContent, RoomID, UserID
 
+from .notices import notice_content
+
 if TYPE_CHECKING:
     from .core import Bridge
 
@@ -60,6 +62,13 @@ async def others_in_room(bridge: Bridge, room_id: RoomID, user: UserID) -> list[
     ]
 
 
+async def room_readers(bridge: Bridge, room_id: RoomID, user: UserID) -> list[UserID]:
+    """Like ``others_in_room``, from the bridge's state store: it also knows portals, where
+    the bot is not a member to ask the homeserver."""
+    members = await bridge.az.state_store.get_member_profiles(room_id, memberships=ROOM_READERS)
+    return [UserID(m) for m in members if m != user and not bridge.is_bridge_ghost(m)]
+
+
 async def management_room_member(bridge: Bridge, room_id: RoomID, target: UserID) -> None:
     """Someone was invited to or joined ``room_id``: if that is a third person in a management
     room, it stops being one (in the store first), and the bot says why and leaves."""
@@ -71,7 +80,7 @@ async def management_room_member(bridge: Bridge, room_id: RoomID, target: UserID
     user = await bridge.user(owner.mxid)
     await user.set_management_room(None)
     log.info("%s is in the management room of %s: no longer one", target, user.mxid)
-    await bridge.bot.send_notice(room_id, crowded_notice([target], joined=True))
+    await bridge.bot.send_message(room_id, notice_content(crowded_notice([target], joined=True)))
     await bridge.bot.leave_room(room_id)
 
 

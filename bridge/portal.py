@@ -23,6 +23,7 @@ from mautrix.types import (
 )
 
 from .db import PortalRow
+from .notices import notice_content
 from .puppet import Puppet
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class Portal:
         """A notice from the bridge in this room, only if the room exists."""
         if not self.room_id:
             return None
-        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
+        content = notice_content(text)  # the bridge's words, in Markdown
         return await self.puppet.intent.send_message_event(
             self.room_id, EventType.ROOM_MESSAGE, content, txn_id=txn_id
         )

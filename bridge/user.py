@@ -12,10 +12,11 @@ import logging
 from typing import TYPE_CHECKING
 
 import sqlalchemy.exc
-from mautrix.types import EventID, EventType, MessageType, RoomID, TextMessageEventContent
+from mautrix.types import EventID, EventType, RoomID
 
 from .db import UserRow
 from .inbound import Inbound
+from .notices import notice_content
 from .outbound import Outbound
 from .qq.client import QQ_FAILURES, ConnectionState, QQClient
 from .qq.codes import InfoLevel
@@ -58,6 +59,16 @@ class User:
         return self.row.uin
 
     @property
+    def state(self) -> str:
+        """The QQ connection as one word: ``online``, ``logging_in``, ``reconnecting``,
+        ``bad_credentials`` or ``logged_out`` (the provisioning API, bridge status, metrics)."""
+        if self.client is not None:
+            return self.client.state.value.replace(" ", "_")
+        if self.row.login_state == LOGGED_IN:
+            return "logging_in"  # resuming: the QQ server has not answered yet
+        return self.row.login_state
+
+    @property
     def has_credentials(self) -> bool:
         return self.row.uin is not None and bool(self.row.password_md5)
 
@@ -74,11 +85,11 @@ class User:
         self.row.management_room = room_id  # the same object others hold: change it in place
 
     async def notify(self, text: str, txn_id: str | None = None) -> EventID | None:
-        """A notice from the bot in the management room (if the user has one)."""
+        """A notice (Markdown) from the bot in the management room (if the user has one)."""
         if not self.management_room:
             log.info("No management room for %s; dropped notice: %s", self.mxid, text)
             return None
-        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
+        content = notice_content(text)
         return await self.bridge.bot.send_message_event(
             self.management_room, EventType.ROOM_MESSAGE, content, txn_id=txn_id
         )

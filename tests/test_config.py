@@ -194,6 +194,7 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "qq.request_timeout",
         "qq.max_reply_bytes",
         "bridge.displayname_template",
+        "bridge.command_prefix",
         "logging",
     ]
     assert config["qq.send_interval"] == 3.0

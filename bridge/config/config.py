@@ -214,6 +214,11 @@ class Config:
         return str(self["bridge.displayname_template"])
 
     @property
+    def command_prefix(self) -> str:
+        """What starts a command outside the management room, e.g. ``!qq``."""
+        return str(self["bridge.command_prefix"])
+
+    @property
     def logging(self) -> dict[str, Any]:
         """The logging section as plain dicts, ready for logging.config.dictConfig."""
         section: dict[str, Any] = _plain(self["logging"])

@@ -210,6 +210,10 @@ def _check_templates(config: Config) -> None:
     fields = _template_fields(_required_text(config, key))
     if fields is None or "nick" not in fields or not set(fields) <= {"nick", "uin"}:
         raise ConfigError(f"{key} must contain {{nick}} and no field but {{uin}}", key)
+    key = "bridge.command_prefix"
+    prefix = _required_text(config, key)
+    if not prefix or prefix != prefix.strip() or any(c.isspace() for c in prefix):
+        raise ConfigError(f"{key} must be one word, such as !qq", key)
 
 
 def _check_permissions(config: Config) -> None:

@@ -9,10 +9,11 @@ from .contacts import ContactQueries
 from .engine import create_engine
 from .matrix_events import MatrixEventQueries
 from .migrate import upgrade_to_head
+from .queues import QueueQueries
 from .state_store import SQLStateStore
 
 
-class Database(ContactQueries, MatrixEventQueries):
+class Database(ContactQueries, MatrixEventQueries, QueueQueries):
     """Every query of the bridge; each method is one short transaction.
 
     ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a

@@ -28,8 +28,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..login import HTTP_STATUS, log_in
-from ..qq.client import ConnectionState
-from ..user import LOGGED_IN, NotLoggedInError
+from ..user import NotLoggedInError
 from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -87,7 +86,7 @@ class Provisioning:
     async def whoami(self, request: web.Request, user: User) -> web.Response:
         qq: dict[str, Any] | None = None
         if user.uin is not None and user.has_credentials:
-            qq = {"uin": user.uin, "state": _state(user)}
+            qq = {"uin": user.uin, "state": user.state}
         return web.json_response(
             {
                 "mxid": user.mxid,
@@ -117,7 +116,7 @@ class Provisioning:
         result = await log_in(self.bridge, user, uin, password)
         if not result.ok:
             return _error(HTTP_STATUS[result.code], f"QQ_{result.code.upper()}", result.message)
-        return web.json_response({"uin": uin, "state": _state(user)})
+        return web.json_response({"uin": uin, "state": user.state})
 
     async def logout(self, request: web.Request, user: User) -> web.Response:
         try:
@@ -125,13 +124,3 @@ class Provisioning:
         except NotLoggedInError as error:
             return _error(404, "QQ_NOT_LOGGED_IN", str(error))
         return web.json_response({})
-
-
-def _state(user: User) -> str:
-    if user.client is not None:
-        state = user.client.state
-    elif user.row.login_state == LOGGED_IN:
-        state = ConnectionState.LOGGING_IN
-    else:
-        return user.row.login_state
-    return state.value.replace(" ", "_")

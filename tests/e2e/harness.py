@@ -99,7 +99,7 @@ class QQPeer:
 
 
 def _e2e_accounts() -> dict[int, Account]:
-    """QQ accounts 30001-30060 for the end-to-end tests; each test uses its own few."""
+    """QQ accounts 30001-30080 for the end-to-end tests; each test uses its own few."""
     nicks = {30002: "小红 & co, ltd", 30023: "Peer=100%"}
     friendships = {
         30001: (30002,),
@@ -114,6 +114,8 @@ def _e2e_accounts() -> dict[int, Account]:
         30043: (30044,),
         30046: (30047,),
         30055: (30056,),
+        30062: (30063,),
+        30064: (30065,),
     }
     auth = {30005: 1, 30006: 0, 30007: 2, 30008: 1, 30009: 1, 30010: 1, 30034: 1}
     return {
@@ -126,7 +128,7 @@ def _e2e_accounts() -> dict[int, Account]:
             profile={"AG": "20", "BT": "2", "CO": "7", "SH": "5", "SX": "1", "PR": "hi, there"},
             friends=friendships.get(uin, ()),
         )
-        for uin in range(30001, 30061)
+        for uin in range(30001, 30081)
     }
 
 
