@@ -17,6 +17,7 @@ from .config import Config
 from .core import Bridge
 from .db import Database
 from .matrix import MatrixHandler
+from .metrics import MetricsServer
 from .qq.client import QQTransport
 from .qq.clock import Clock
 from .security import CredentialVault
@@ -41,6 +42,7 @@ class BridgeApp:
         self._transport: QQTransport | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.web: WebRoutes | None = None
+        self.metrics: MetricsServer | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -79,6 +81,10 @@ class BridgeApp:
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
         self.web = add_web(az.app, bridge)
+        if config.metrics_enabled:
+            host, port = config.metrics_listen
+            self.metrics = MetricsServer(bridge, host, port)
+            await self.metrics.start()
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         for user in await bridge.all_users():
@@ -128,6 +134,8 @@ class BridgeApp:
                 await user.stop()
         if self._az:
             await self._az.stop()
+        if self.metrics:
+            await self.metrics.stop()
         if self._transport:
             await self._transport.close()
         if self._db:

@@ -31,6 +31,8 @@ from aiohttp import web
 from mautrix.appservice import AppService
 from mautrix.types import JSON, Event, EventType, SerializerError
 
+from .metrics import TRANSACTION_SECONDS
+
 log = logging.getLogger("bridge.appservice")
 
 # 100 PDUs x 64 KiB is 6.4 MiB; EDUs and to-device messages can add as much again, and JSON
@@ -103,9 +105,10 @@ class BridgeAppService(AppService):
                 {"errcode": "M_BAD_JSON", "error": "Missing events list in body"}, status=400
             )
         try:
-            await self.handle_transaction(
-                transaction_id, events=events, extra_data=cast(JSON, data)
-            )
+            with TRANSACTION_SECONDS.time():
+                await self.handle_transaction(
+                    transaction_id, events=events, extra_data=cast(JSON, data)
+                )
         except Exception:
             log.exception("Transaction %s not stored; Synapse will retry it", transaction_id)
             return web.json_response(

@@ -36,6 +36,7 @@ from mautrix.types import (
 )
 from mautrix.util import background_task
 
+from . import metrics
 from .commands import command_line, handle_command
 from .commands.contacts import answer_request
 from .core import Bridge
@@ -144,6 +145,7 @@ class MatrixHandler:
         if self.bridge.is_bridge_ghost(sender) or self.bridge.config.permission(sender) is None:
             return
         if await self.bridge.db.fail_event(event_id, room_id, reason):
+            metrics.failed(metrics.TO_QQ)
             self._later(self._tell_room(room_id, f"Not sent to QQ: {reason}."))
 
     # --- messages -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from . import metrics
 from .db import OutboundRow
 from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
@@ -54,6 +55,7 @@ class Outbound:
         portal = await user.bridge.portal(user, row.uin)
         if client is None:
             await db.finish_outbound(row.id, FAILED, "not logged in")
+            metrics.failed(metrics.TO_QQ)
             await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
             return
         if row.uin not in user.friends and not portal.warned_not_friend:
@@ -74,8 +76,10 @@ class Outbound:
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
             await db.finish_outbound(row.id, FAILED, reason)
+            metrics.failed(metrics.TO_QQ)
             await portal.notice(f"Not sent to QQ: {reason}")
             return
         finally:
             self._sending = None
         await db.finish_outbound(row.id, SENT)
+        metrics.bridged(metrics.TO_QQ)

@@ -73,6 +73,13 @@ def validate(config: Config, *, need_tokens: bool = True) -> None:
     _check_qq_pacing(config)
     _check_templates(config)
     _check_permissions(config)
+    _check_metrics(config)
+    endpoint = config.get("homeserver.status_endpoint") or ""
+    if endpoint and not _is_http_url(endpoint):
+        raise ConfigError(
+            "homeserver.status_endpoint must be empty or an http(s) URL",
+            "homeserver.status_endpoint",
+        )
     logging_config = _required(config, "logging")
     if not isinstance(logging_config, dict) or logging_config.get("version") != 1:
         raise ConfigError(
@@ -233,3 +240,14 @@ def _check_permissions(config: Config) -> None:
                 f'{key}: the level of {who!r} must be "user" or "admin", not {level!r}',
                 f"{key}.{who}",
             )
+
+
+def _check_metrics(config: Config) -> None:
+    if not isinstance(config.get("metrics.enabled", False), bool):
+        raise ConfigError("metrics.enabled must be true or false", "metrics.enabled")
+    try:
+        config.metrics_listen  # noqa: B018  (parsing it is the check)
+    except ValueError:
+        raise ConfigError(
+            "metrics.listen must be host:port, such as 127.0.0.1:8001", "metrics.listen"
+        ) from None
