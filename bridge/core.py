@@ -19,6 +19,7 @@ from .portal import Portal
 from .puppet import Puppet
 from .qq.client import ClientSettings, QQTransport
 from .qq.clock import Clock, RealClock
+from .status import StatusPusher
 from .user import User
 from .web.links import LoginLinks
 
@@ -46,6 +47,7 @@ class Bridge:
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
         self.client_settings = client_settings(config)
+        self.status = StatusPusher(self)
         self.homeserver = HomeserverWatch(
             config.homeserver_address, lambda: az.http_session, self.clock, self.retry_deliveries
         )

@@ -146,6 +146,7 @@ class User:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
         elif self.has_credentials and self.row.login_state == LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
+            self.bridge.status.changed(self)  # CONNECTING until QQ answers
         elif self.row.uin is not None and self.row.login_state == LOGGED_IN:
             # The store could not open the stored login (bridge/db/contacts.py): say so.
             await self._bad_credentials("the bridge can no longer read your stored login")
@@ -182,6 +183,7 @@ class User:
             self.row.uin, self.row.password_md5, self.row.login_state = None, None, LOGGED_OUT
             await self.bridge.db.save_user(self.row)
             self._wake_waiters()
+        self.bridge.status.changed(self)
 
     async def release_uin(self) -> None:
         """Another Matrix user logs in to the QQ number this (logged-out) user last had."""
@@ -243,6 +245,7 @@ class User:
         self._online.set()
         self.inbound.worker.wake()
         self.outbound.worker.wake()
+        self.bridge.status.changed(self)
 
     async def _read_friends(self, client: QQClient) -> None:
         self.friends = set((await client.friends()).uins)
@@ -273,6 +276,7 @@ class User:
         self.row.login_state = BAD_CREDENTIALS
         await self.bridge.db.save_user(self.row)
         self._wake_waiters()
+        self.bridge.status.changed(self)
         await self.notify(
             f"QQ refused your stored login ({reason or 'no reason given'}). "
             "Send `login` to log in again."
@@ -284,6 +288,7 @@ class User:
         await self.inbound.record(events)
 
     async def _on_state(self, state: ConnectionState, detail: str) -> None:
+        self.bridge.status.changed(self)
         if state is ConnectionState.RECONNECTING and not self._lost_connection:
             self._lost_connection = True
             await self.notify(f"Lost the connection to the QQ server ({detail}); retrying.")

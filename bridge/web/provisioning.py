@@ -12,6 +12,10 @@ limit, checked before the secret, so the secret cannot be guessed quickly.
   "state": "online"}``; 403 (refused by QQ, or not permitted), 409 (the number is bridged for
   another user), 400, 502 (the QQ server did not answer), with ``errcode`` ``QQ_<CODE>``.
 - ``POST {prefix}/v1/logout``: 200 ``{}``, or 404 when not logged in.
+- ``GET  {prefix}/v1/bridge_state``: the user's bridge state as mautrix bridges shape it
+  (bridge/status.py): ``{"state_event": "CONNECTED" | "CONNECTING" | "TRANSIENT_DISCONNECT" |
+  "BAD_CREDENTIALS" | "LOGGED_OUT", "user_id", "remote_id", "remote_name", "timestamp", "ttl",
+  "source", "error"?, "message"?}``.
 
 401 for a missing or wrong secret, 429 (with Retry-After) past the rate limit.
 """
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..login import HTTP_STATUS, log_in
+from ..status import bridge_state
 from ..user import NotLoggedInError
 from .ratelimit import RateLimiter
 
@@ -61,6 +66,7 @@ class Provisioning:
         app.router.add_get(f"{self.prefix}/v1/whoami", self._guarded(self.whoami))
         app.router.add_post(f"{self.prefix}/v1/login", self._guarded(self.login))
         app.router.add_post(f"{self.prefix}/v1/logout", self._guarded(self.logout))
+        app.router.add_get(f"{self.prefix}/v1/bridge_state", self._guarded(self.state))
 
     def _guarded(self, handler: Callable[[web.Request, User], Awaitable[web.Response]]) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -117,6 +123,9 @@ class Provisioning:
         if not result.ok:
             return _error(HTTP_STATUS[result.code], f"QQ_{result.code.upper()}", result.message)
         return web.json_response({"uin": uin, "state": user.state})
+
+    async def state(self, request: web.Request, user: User) -> web.Response:
+        return web.json_response(bridge_state(user).serialize())
 
     async def logout(self, request: web.Request, user: User) -> web.Response:
         try:
