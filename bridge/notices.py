@@ -57,8 +57,12 @@ async def say(bridge: Bridge, room_id: RoomID, text: str) -> EventID | None:
     The bot is not a member of portals, so in one the puppet speaks for the bridge; None when
     no one of the bridge's is in the room to say it (logged).
     """
+    from .web import hide_login_links  # here: bridge.web imports the users, which import us
+
     portal = await bridge.portal_by_room(room_id)
     if portal is not None:
+        # A command's answer may hold a login link: the puppet's request log must not.
+        hide_login_links(portal.puppet.intent.api.log)
         return await portal.notice(text)
     members = await bridge.az.state_store.get_member_profiles(
         room_id, memberships=(Membership.JOIN,)
@@ -68,5 +72,7 @@ async def say(bridge: Bridge, room_id: RoomID, text: str) -> EventID | None:
     if not ghosts:
         log.info("No one of ours in %s to say: %s", room_id, text)
         return None
-    speaker = bot if bot in ghosts else ghosts[0]
-    return await bridge.az.intent.user(speaker).send_message(room_id, notice_content(text))
+    # The bot's own intent (not a child for its ID), whose request log hides login links.
+    intent = bridge.bot if bot in ghosts else bridge.az.intent.user(ghosts[0])
+    hide_login_links(intent.api.log)
+    return await intent.send_message(room_id, notice_content(text))

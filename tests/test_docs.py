@@ -77,7 +77,9 @@ def scratch(tmp_path: Path) -> Path:
     shutil.copytree(
         REPOSITORY,
         checkout,
-        ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", "build"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "__pycache__", "*.egg-info", "build", ".*_cache", ".hypothesis"
+        ),
     )
     (tmp_path / "var-lib-qq-bridge").mkdir()
     return checkout

@@ -56,7 +56,8 @@ async def handle_command(
     edited: EventID | None = None,
     hidden: bool = False,
 ) -> None:
-    """Run one line typed in the management room; ``edited``: the event this one edits;
+    """Run one command line (the prefix already cut, see ``command_line``) typed in
+    ``room_id``; ``edited``: the event this one edits;
     ``hidden``: the handler already tried to redact it (it looked like a login)."""
     name, _, rest = body.strip().partition(" ")
     ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest, edited, hidden)

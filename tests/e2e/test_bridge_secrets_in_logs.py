@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from bridge.login import log_in
 from bridge.qq.wire.requests import password_md5
 
-from .harness import E2E_ACCOUNTS, BridgeRunner, UserFactory
+from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeerFactory, UserFactory
 from .test_bridge_security import login_link
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -113,3 +113,26 @@ async def test_no_password_or_md5_in_any_log(
     assert "logged in to QQ 30059" in text  # the capture did see the bridge at work
     for secret in secrets:
         assert secret not in text
+
+
+async def test_no_login_link_in_any_log_when_asked_in_a_portal(
+    everything_logged: Capture,
+    logged_in: LoggedIn,
+    qq_peer: QQPeerFactory,
+    puppet: Callable[[int], str],
+) -> None:
+    """`!qq login` in a QQ chat: the puppet answers with the link, and its request log (a
+    logger of its own, per Matrix ID) must cut the link out like the bot's."""
+    session = await logged_in("portallink", 30072)
+    await qq_peer(30073)
+    room = await session.open_portal(30073)
+    mark = session.user.mark()
+    await session.user.send(room, "!qq login")
+    answer = await session.user.wait_for_text(
+        room, "Open this link", sender=puppet(30073), after=mark
+    )
+    token = answer.body.split("/login/", 1)[1].split()[0]
+    assert len(token) > 20
+    text = "\n".join(everything_logged.lines)
+    assert "qq-bridge/login/…" in text  # the capture saw the answer being sent
+    assert token not in text

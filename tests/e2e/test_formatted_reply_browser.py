@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
 REPOSITORY = Path(__file__).resolve().parents[2]
-# The shared clients: beside the worktrees here, ../shared/clients in CI.
-CLIENT_DIRS = [REPOSITORY.parent / "shared/clients/cinny", REPOSITORY / "../shared/clients/cinny"]
+# The shared clients, ../shared/clients beside the checkout (here and in CI).
+CLIENT_DIRS = [REPOSITORY.parent / "shared/clients/cinny"]
 TIMEOUT_MS = 60_000
 
 
