@@ -42,17 +42,17 @@ async def test_metrics_count_the_traffic(
     puppet: Callable[[int], str],
     bridge_config: Any,
 ) -> None:
-    session = await logged_in("metrics", 30069)
-    peer = await qq_peer(30070)
-    room = await session.open_portal(30070)
+    session = await logged_in("metrics", 30080)
+    peer = await qq_peer(30081)
+    room = await session.open_portal(30081)
     before = await scrape(bridge_config)
 
     await session.user.send(room, "one to QQ")
     await session.user.send(room, "two to QQ")
-    assert await peer.texts_from(30069, 2) == ["one to QQ", "two to QQ"]
-    await peer.client.send_text(30069, "one to Matrix")
-    await peer.client.send_text(30069, "two to Matrix")
-    await session.user.wait_for_text(room, "two to Matrix", sender=puppet(30070))
+    assert await peer.texts_from(30080, 2) == ["one to QQ", "two to QQ"]
+    await peer.client.send_text(30080, "one to Matrix")
+    await peer.client.send_text(30080, "two to Matrix")
+    await session.user.wait_for_text(room, "two to Matrix", sender=puppet(30081))
     after = await scrape(bridge_config)
 
     def delta(name: str, **labels: str) -> float:

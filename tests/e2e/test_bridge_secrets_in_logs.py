@@ -75,7 +75,10 @@ async def test_no_password_or_md5_in_any_log(
         "not-the-password",
         password_md5("not-the-password"),
     ]
-    first, second = await bridge.user("@logs1:localhost"), await bridge.user("@logs2:localhost")
+    first, second = (
+        await bridge.user("@logs-race-1:localhost"),
+        await bridge.user("@logs-race-2:localhost"),
+    )
     for _ in range(2):
         await asyncio.gather(
             log_in(bridge, first, uin, password), log_in(bridge, second, uin, password)
@@ -102,7 +105,7 @@ async def test_no_password_or_md5_in_any_log(
     async with (
         aiohttp.ClientSession(headers=headers) as http,
         http.post(
-            api, params={"user_id": "@logs3:localhost"}, json={"uin": uin, "password": password}
+            api, params={"user_id": "@logs-api:localhost"}, json={"uin": uin, "password": password}
         ) as response,
     ):
         assert response.status == 409
@@ -123,13 +126,13 @@ async def test_no_login_link_in_any_log_when_asked_in_a_portal(
 ) -> None:
     """`!qq login` in a QQ chat: the puppet answers with the link, and its request log (a
     logger of its own, per Matrix ID) must cut the link out like the bot's."""
-    session = await logged_in("portallink", 30072)
-    await qq_peer(30073)
-    room = await session.open_portal(30073)
+    session = await logged_in("portallink", 30083)
+    await qq_peer(30084)
+    room = await session.open_portal(30084)
     mark = session.user.mark()
     await session.user.send(room, "!qq login")
     answer = await session.user.wait_for_text(
-        room, "Open this link", sender=puppet(30073), after=mark
+        room, "Open this link", sender=puppet(30084), after=mark
     )
     token = answer.body.split("/login/", 1)[1].split()[0]
     assert len(token) > 20

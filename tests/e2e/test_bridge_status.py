@@ -71,10 +71,10 @@ async def status_endpoint(bridge_runner: BridgeRunner) -> AsyncIterator[StatusEn
 async def test_states_are_pushed_and_readable(
     status_endpoint: StatusEndpoint, logged_in: LoggedIn, bridge_runner: BridgeRunner
 ) -> None:
-    session = await logged_in("status", 30071)
+    session = await logged_in("status", 30082)
     mxid = str(session.user.mxid)
     connected = await status_endpoint.wait_for(mxid, "CONNECTED")
-    assert connected["remote_id"] == "30071" and connected["source"] == "bridge"
+    assert connected["remote_id"] == "30082" and connected["source"] == "bridge"
     assert connected["ttl"] > 0 and connected["timestamp"] > 0
     auth = next(a for a, body in status_endpoint.received if body["user_id"] == mxid)
     assert auth == f"Bearer {bridge_runner.config.as_token}"
@@ -88,9 +88,9 @@ async def test_states_are_pushed_and_readable(
     ):
         assert response.status == 200
         state = await response.json()
-    assert state["state_event"] == "CONNECTED" and state["remote_id"] == "30071"
+    assert state["state_event"] == "CONNECTED" and state["remote_id"] == "30082"
 
-    await session.command("login 30071 wrong-password", "QQ refused the login")
+    await session.command("login 30082 wrong-password", "QQ refused the login")
     await session.command("logout", "Logged out of QQ")
     await status_endpoint.wait_for(mxid, "LOGGED_OUT")
     # The mistyped login did not make the working one look refused.
@@ -98,7 +98,7 @@ async def test_states_are_pushed_and_readable(
         body["state_event"] for _, body in status_endpoint.received if body["user_id"] == mxid
     ]
     assert "BAD_CREDENTIALS" not in states
-    assert E2E_ACCOUNTS[30071].uin == 30071
+    assert E2E_ACCOUNTS[30082].uin == 30082
 
 
 async def test_health_endpoints(bridge_runner: BridgeRunner) -> None:
