@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import logging.config
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 from .config import Config, ConfigError, example_text, write_atomically
 
 PROGRAM = "qq-bridge"
+DISTRIBUTION = "qq-matrix-bridge"
 log = logging.getLogger("bridge")
 
 
@@ -26,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         description="A Matrix bridge for QQ's HTTP protocol v1.1. "
         "`%(prog)s demo --help` describes the demo.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "-c", "--config", type=Path, default=Path("config.yaml"), help="default: config.yaml"
     )
@@ -44,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
         help="where -g writes the registration; default: registration.yaml",
     )
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml), as pip and ``pip show`` see it."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout never installed
+        return "unknown (not installed)"
 
 
 def _write_example_config(path: Path) -> str:

@@ -18,6 +18,7 @@ from .core import Bridge
 from .db import Database
 from .e2ee import PICKLE_KEY_PURPOSE, Encryption
 from .matrix import MatrixHandler
+from .metrics import MetricsServer
 from .qq.client import QQTransport
 from .qq.clock import Clock
 from .security import CredentialVault
@@ -44,6 +45,7 @@ class BridgeApp:
         self.matrix: MatrixHandler | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.web: WebRoutes | None = None
+        self.metrics: MetricsServer | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -95,6 +97,10 @@ class BridgeApp:
             az.device_list_handler = self._encryption.device_lists
             az.otk_handler = self._encryption.otk_counts
         self.web = add_web(az.app, bridge)
+        if config.metrics_enabled:
+            host, port = config.metrics_listen
+            self.metrics = MetricsServer(bridge, host, port)
+            await self.metrics.start()
         await az.start(host=config.appservice_hostname, port=config.appservice_port)
         await self._prepare_bot()
         if self._encryption is not None and (resumed := await handler.pending.resume()):
@@ -154,6 +160,8 @@ class BridgeApp:
             await self.bridge.homeserver.stop()
         if self._encryption:
             await self._encryption.stop()
+        if self.metrics:
+            await self.metrics.stop()
         if self._transport:
             await self._transport.close()
         if self._db:

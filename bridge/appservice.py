@@ -49,6 +49,7 @@ from mautrix.types import (
 )
 
 from .logs import failure
+from .metrics import TRANSACTION_SECONDS
 
 log = logging.getLogger("bridge.appservice")
 
@@ -129,10 +130,11 @@ class BridgeAppService(AppService):
                 {"errcode": "M_BAD_JSON", "error": "Missing events list in body"}, status=400
             )
         try:
-            await self._handle_crypto_fields(data)
-            await self.handle_transaction(
-                transaction_id, events=events, extra_data=cast(JSON, data)
-            )
+            with TRANSACTION_SECONDS.time():
+                await self._handle_crypto_fields(data)
+                await self.handle_transaction(
+                    transaction_id, events=events, extra_data=cast(JSON, data)
+                )
         except Exception:
             log.exception("Transaction %s not stored; Synapse will retry it", transaction_id)
             return web.json_response(

@@ -11,16 +11,18 @@ import logging
 from typing import TYPE_CHECKING
 
 from mautrix.appservice import AppService, IntentAPI
-from mautrix.types import EventID, MessageType, RoomID, TextMessageEventContent, UserID
+from mautrix.types import EventID, RoomID, UserID
 
 from .config import Config
 from .db import Database, PortalRow, PuppetRow, UserRow
 from .e2ee.sending import send_message
 from .homeserver import HomeserverWatch
+from .notices import notice_content
 from .portal import Portal
 from .puppet import Puppet
 from .qq.client import ClientSettings, QQTransport
 from .qq.clock import Clock, RealClock
+from .status import StatusPusher
 from .user import User
 from .web.links import LoginLinks
 
@@ -53,6 +55,7 @@ class Bridge:
         self.client_settings = client_settings(config)
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
         self.encryption: Encryption | None = None
+        self.status = StatusPusher(self)
         self.homeserver = HomeserverWatch(
             config.homeserver_address, lambda: az.http_session, self.clock, self.retry_deliveries
         )
@@ -68,9 +71,9 @@ class Bridge:
     async def send_notice(
         self, intent: IntentAPI, room_id: RoomID, text: str, txn_id: str | None = None
     ) -> EventID:
-        """A notice as ``intent``'s user, encrypted where the room is (e2ee/sending.py)."""
-        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
-        return await send_message(self, intent, room_id, content, txn_id)
+        """A notice as ``intent``'s user: ``text`` is Markdown, sent with its HTML
+        (notices.py), encrypted where the room is (e2ee/sending.py)."""
+        return await send_message(self, intent, room_id, notice_content(text), txn_id)
 
     # --- users --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import aiohttp
 from mautrix.errors import MatrixConnectionError, MatrixRequestError
 from mautrix.types import EventID
 
+from . import metrics
 from .db import InboundRow
 from .db.text import storable
 from .homeserver import is_unreachable
@@ -121,6 +122,9 @@ class Inbound:
                 raise
             log.exception("Giving up delivering journal row %d", row.id)
             event_id = await self._hand_over(row)
+            metrics.failed(metrics.TO_MATRIX)
+        else:
+            metrics.bridged(metrics.TO_MATRIX)
         await self.user.bridge.db.finish_inbound(row.id, event_id)
         self._failures.pop(row.id, None)
 

@@ -60,6 +60,13 @@ async def others_in_room(bridge: Bridge, room_id: RoomID, user: UserID) -> list[
     ]
 
 
+async def room_readers(bridge: Bridge, room_id: RoomID, user: UserID) -> list[UserID]:
+    """Like ``others_in_room``, from the bridge's state store: it also knows portals, where
+    the bot is not a member to ask the homeserver."""
+    members = await bridge.az.state_store.get_member_profiles(room_id, memberships=ROOM_READERS)
+    return [UserID(m) for m in members if m != user and not bridge.is_bridge_ghost(m)]
+
+
 async def close_crowded_room(bridge: Bridge, room_id: RoomID, target: UserID) -> bool:
     """Someone was invited to or joined ``room_id``: if that is a third person in a management
     room, it stops being one, in the store. True then (the caller has the bot say why and

@@ -44,7 +44,8 @@ from mautrix.types import (
     UserID,
 )
 
-from .commands import handle_command
+from . import metrics
+from .commands import command_line, handle_command
 from .commands.contacts import answer_request
 from .core import Bridge
 from .db import NewOutbound
@@ -62,7 +63,9 @@ from .management import (
     leave_crowded_room,
     others_in_room,
     redact_login,
+    room_readers,
 )
+from .notices import say
 from .portal import Portal
 from .security import looks_like_login
 from .user import User
@@ -225,6 +228,7 @@ class MatrixHandler:
         if self.bridge.is_bridge_ghost(sender) or self.bridge.config.permission(sender) is None:
             return
         if await self.bridge.db.fail_event(event_id, room_id, reason):
+            metrics.failed(metrics.TO_QQ)
             self._later(self._tell_room(room_id, f"Not sent to QQ: {reason}."))
 
     # --- messages -----------------------------------------------------------------------
@@ -238,27 +242,48 @@ class MatrixHandler:
         elif self.bridge.config.permission(event.sender) is None:
             if await self._claim(event.event_id, event.room_id):
                 self._tell(portal, Outgoing(None, NOT_PERMITTED_NOTICE))
+        elif (line := self._command_line(event, management_room=False)) is not None:
+            # `!qq ping` in a QQ chat is for the bridge, not for the QQ contact.
+            if await self._claim(event.event_id, event.room_id):
+                self._later(self._command(event, portal.user, line))
         else:
             await self._to_qq(portal, event)
 
     async def _outside_portals(self, event: MessageEvent) -> None:
         """A command in the management room, or a message in a room the bridge does not know."""
         user = await self.bridge.user(event.sender)
-        if user.management_room == event.room_id:
-            if event.type == EventType.ROOM_MESSAGE and await self._claim(
-                event.event_id, event.room_id
-            ):
-                self._later(self._command(event, user), tell=event.room_id)
+        management = user.management_room == event.room_id
+        line = self._command_line(event, management)
+        if management:
+            if line is not None and await self._claim(event.event_id, event.room_id):
+                self._later(self._command(event, user, line), tell=event.room_id)
         elif self.bridge.config.permission(event.sender) is not None and await self._claim(
             event.event_id, event.room_id
         ):
-            self._later(self._tell_room(event.room_id, UNBRIDGED_ROOM_NOTICE))
+            if line is not None:
+                self._later(self._command(event, user, line))
+            else:
+                self._later(self._tell_room(event.room_id, UNBRIDGED_ROOM_NOTICE))
 
-    async def _command(self, event: MessageEvent, user: User, hidden: bool = False) -> None:
+    def _command_line(self, event: MessageEvent, management_room: bool) -> str | None:
+        """The command an ``m.room.message`` holds (bridge/commands: command_line), or None."""
+        if event.type != EventType.ROOM_MESSAGE:
+            return None
         body = getattr(event.content, "body", "")
-        body = body if isinstance(body, str) else ""
+        prefix = self.bridge.config.command_prefix
+        return command_line(body, prefix, management_room) if isinstance(body, str) else None
+
+    async def _command(
+        self, event: MessageEvent, user: User, line: str, hidden: bool = False
+    ) -> None:
+        if user.management_room != event.room_id:
+            # Answers can hold a login link: only where no one but the user reads them.
+            others = await room_readers(self.bridge, event.room_id, event.sender)
+            if others:
+                await self._tell_room(event.room_id, crowded_notice(others, joined=False))
+                return
         edited = _edited(event)
-        await handle_command(self.bridge, user, event.room_id, event.event_id, body, edited, hidden)
+        await handle_command(self.bridge, user, event.room_id, event.event_id, line, edited, hidden)
 
     # --- messages that hold a password ----------------------------------------------------
 
@@ -272,9 +297,10 @@ class MatrixHandler:
         if not hidden:
             await self._tell_room(event.room_id, LOGIN_NOT_HIDDEN)
         user = await self.bridge.user(event.sender)
-        if user.management_room == event.room_id:
+        management = user.management_room == event.room_id
+        if (line := self._command_line(event, management)) is not None:
             # hidden=True: the one try to redact was made, and a failure was told.
-            await self._command(event, user, hidden=True)
+            await self._command(event, user, line, hidden=True)
         elif hidden:
             await self._tell_room(event.room_id, LOGIN_HIDDEN)
 
@@ -386,20 +412,7 @@ class MatrixHandler:
 
     async def _tell_room(self, room_id: RoomID, text: str) -> None:
         """A notice in any room: from the portal's puppet, else the bot or a puppet there."""
-        portal = await self.bridge.portal_by_room(room_id)
-        if portal is not None:
-            await portal.notice(text)
-            return
-        members = await self.bridge.az.state_store.get_member_profiles(
-            room_id, memberships=(Membership.JOIN,)
-        )
-        bot = UserID(self.bridge.config.bot_mxid)
-        ghosts = [member for member in members if self.bridge.is_bridge_ghost(member)]
-        if not ghosts:
-            log.info("No one of ours in %s to say: %s", room_id, text)
-            return
-        speaker = bot if bot in ghosts else ghosts[0]
-        await self.bridge.send_notice(self.bridge.az.intent.user(speaker), room_id, text)
+        await say(self.bridge, room_id, text)
 
     async def _owned_portal(self, room_id: RoomID, sender: UserID) -> Portal | None:
         portal = await self.bridge.portal_by_room(room_id)
@@ -473,12 +486,11 @@ class MatrixHandler:
             return
         user = await self.bridge.user(event.sender)
         await user.set_management_room(event.room_id)
-        await self.bridge.send_notice(
-            bot,
-            event.room_id,
+        hello = (
             "Hello! I bridge QQ. This room is now where you talk to me. "
-            "Send `login` to log in, or `help` for everything I can do.",
+            "Send `login` to log in, or `help` for everything I can do."
         )
+        await self.bridge.send_notice(bot, event.room_id, hello)
 
     async def _puppet_invited(self, event: StateEvent, uin: int) -> None:
         """The user started a DM with a puppet from their client: that room is the portal."""

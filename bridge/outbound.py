@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from . import metrics
 from .db import OutboundRow
 from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
@@ -63,6 +64,8 @@ class Outbound:
         # A notice goes before the row is finished: if the homeserver is away, the worker
         # retries the row, and the sender is told (perhaps twice, never not at all).
         if client is None:
+            await db.finish_outbound(row.id, FAILED, "not logged in")
+            metrics.failed(metrics.TO_QQ)
             await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
             await db.finish_outbound(row.id, FAILED, "not logged in")
             return
@@ -83,9 +86,12 @@ class Outbound:
                 return  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
+            await db.finish_outbound(row.id, FAILED, reason)
+            metrics.failed(metrics.TO_QQ)
             await portal.notice(f"Not sent to QQ: {reason}")
             await db.finish_outbound(row.id, FAILED, reason)
             return
         finally:
             self._sending = None
         await db.finish_outbound(row.id, SENT)
+        metrics.bridged(metrics.TO_QQ)

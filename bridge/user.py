@@ -58,6 +58,16 @@ class User:
         return self.row.uin
 
     @property
+    def state(self) -> str:
+        """The QQ connection as one word: ``online``, ``logging_in``, ``reconnecting``,
+        ``bad_credentials`` or ``logged_out`` (the provisioning API, bridge status, metrics)."""
+        if self.client is not None:
+            return self.client.state.value.replace(" ", "_")
+        if self.row.login_state == LOGGED_IN:
+            return "logging_in"  # resuming: the QQ server has not answered yet
+        return self.row.login_state
+
+    @property
     def has_credentials(self) -> bool:
         return self.row.uin is not None and bool(self.row.password_md5)
 
@@ -74,7 +84,7 @@ class User:
         self.row.management_room = room_id  # the same object others hold: change it in place
 
     async def notify(self, text: str, txn_id: str | None = None) -> EventID | None:
-        """A notice from the bot in the management room (if the user has one)."""
+        """A notice (Markdown) from the bot in the management room (if the user has one)."""
         if not self.management_room:
             log.info("No management room for %s; dropped notice: %s", self.mxid, text)
             return None
@@ -132,6 +142,7 @@ class User:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
         elif self.has_credentials and self.row.login_state == LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
+            self.bridge.status.changed(self)  # CONNECTING until QQ answers
         elif self.row.uin is not None and self.row.login_state == LOGGED_IN:
             # The store could not open the stored login (bridge/db/contacts.py): say so.
             await self._bad_credentials("the bridge can no longer read your stored login")
@@ -167,6 +178,7 @@ class User:
             await self._drop_client(log_out=True)
             await self._forget_login()
             self._wake_waiters()
+        self.bridge.status.changed(self)
 
     async def release_uin(self) -> None:
         """Another Matrix user logs in to the QQ number this (logged-out) user last had."""
@@ -232,6 +244,7 @@ class User:
         self._online.set()
         self.inbound.worker.wake()
         self.outbound.worker.wake()
+        self.bridge.status.changed(self)
 
     async def _read_friends(self, client: QQClient) -> None:
         self.friends = set((await client.friends()).uins)
@@ -262,6 +275,7 @@ class User:
         await self.bridge.db.set_login_state(self.mxid, BAD_CREDENTIALS)
         self.row = dataclasses.replace(self.row, login_state=BAD_CREDENTIALS)
         self._wake_waiters()
+        self.bridge.status.changed(self)
         try:
             await self.notify(
                 f"QQ refused your stored login ({reason or 'no reason given'}). "
@@ -276,6 +290,7 @@ class User:
         await self.inbound.record(events)
 
     async def _on_state(self, state: ConnectionState, detail: str) -> None:
+        self.bridge.status.changed(self)
         if state is ConnectionState.RECONNECTING and not self._lost_connection:
             self._lost_connection = True
             await self.notify(f"Lost the connection to the QQ server ({detail}); retrying.")

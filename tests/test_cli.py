@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging.config
 import os
 import signal
@@ -103,6 +104,23 @@ def test_main_exits_with_the_status(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["-c", str(tmp_path / "absent.yaml")])
     assert exited.value.code == 1
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    expected = importlib.metadata.version("qq-matrix-bridge")
+    assert capsys.readouterr().out == f"qq-bridge {expected}\n"
+
+
+def test_version_as_a_subprocess() -> None:
+    """What a packager or a bug report runs: ``python -m bridge --version``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("qq-bridge ") and done.stdout.split()[1][0].isdigit()
 
 
 class FakeApp:

@@ -78,6 +78,12 @@ def test_load_reads_and_validates_a_file(tmp_path: Path) -> None:
         ("appservice.port", 0, "appservice.port must be an integer 1-65535"),
         ("appservice.port", 65536, "appservice.port must be an integer 1-65535"),
         ("appservice.port", True, "appservice.port must be an integer 1-65535"),
+        ("bridge.command_prefix", "", "bridge.command_prefix must be a non-empty string"),
+        ("bridge.command_prefix", "!q q", "bridge.command_prefix must be one word"),
+        ("metrics.enabled", "yes", "metrics.enabled must be true or false"),
+        ("metrics.listen", "8001", "metrics.listen must be host:port"),
+        ("metrics.listen", "localhost:http", "metrics.listen must be host:port"),
+        ("homeserver.status_endpoint", "status.example", "homeserver.status_endpoint must be"),
         ("appservice.hostname", "", "appservice.hostname must be a non-empty string"),
         ("appservice.database", "not a url", "appservice.database must be a SQLAlchemy URL"),
         ("appservice.database", "sqlite:///bridge.db", "not sqlite+pysqlite"),
@@ -184,6 +190,7 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
     config = Config.load(path)
 
     assert config.added_keys == [
+        "homeserver.status_endpoint",
         "appservice.secret_key_file",
         "appservice.public_address",
         "provisioning",
@@ -197,6 +204,8 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "qq.max_reply_bytes",
         "bridge.displayname_template",
         "bridge.encryption",
+        "bridge.command_prefix",
+        "metrics",
         "logging",
     ]
     assert config["qq.send_interval"] == 3.0

@@ -1,4 +1,6 @@
-"""The bot's commands, typed in the management room (the user's DM with the bot)."""
+"""The bot's commands: typed in the management room (the user's DM with the bot) as they are,
+or in any other room with the bridge (a portal, a room with the bot) after the prefix
+``bridge.command_prefix`` (``!qq ping``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from mautrix.types import EventID, RoomID
 from ..qq.client import TransportError
 from ..qq.wire import Penalty, WireError
 from ..user import NotLoggedInError
-from . import account, contacts  # noqa: F401  (registers the commands)
+from . import account, admin, contacts  # noqa: F401  (registers the commands)
 from .registry import COMMANDS, CommandContext, UsageError, command
 
 if TYPE_CHECKING:
@@ -22,9 +24,27 @@ log = logging.getLogger("bridge.commands")
 
 @command("help", "Show this list.")
 async def help_command(ctx: CommandContext) -> None:
-    lines = ["Commands (type them here, without any prefix):"]
-    lines += [f"- {c.usage}: {c.summary}" for c in COMMANDS.values()]
+    prefix = ctx.bridge.config.command_prefix
+    lines = [
+        f"Commands: in your direct chat with me as they are, anywhere else after `{prefix}` "
+        f"(as in `{prefix} ping`)."
+    ]
+    is_admin = ctx.bridge.config.has_permission(ctx.user.mxid, "admin")
+    lines += [f"- `{c.usage}`: {c.summary}" for c in COMMANDS.values() if is_admin or not c.admin]
     await ctx.reply("\n".join(lines))
+
+
+def command_line(body: str, prefix: str, management_room: bool) -> str | None:
+    """The command in a message's ``body``, without the prefix; None when it is not one.
+
+    Outside the management room a command starts with ``prefix`` and a space (``!qq ping``);
+    in it the prefix may be left out. The prefix alone asks for ``help``.
+    """
+    text = body.strip()
+    word, _, rest = text.partition(" ")
+    if word.lower() == prefix.lower():
+        return rest.strip() or "help"
+    return text if management_room else None
 
 
 async def handle_command(
@@ -36,7 +56,8 @@ async def handle_command(
     edited: EventID | None = None,
     hidden: bool = False,
 ) -> None:
-    """Run one line typed in the management room; ``edited``: the event this one edits;
+    """Run one command line (the prefix already cut, see ``command_line``) typed in
+    ``room_id``; ``edited``: the event this one edits;
     ``hidden``: the handler already tried to redact it (it looked like a login)."""
     name, _, rest = body.strip().partition(" ")
     ctx = CommandContext(bridge, user, room_id, event_id, rest.split(), rest, edited, hidden)
@@ -46,6 +67,9 @@ async def handle_command(
     found = COMMANDS.get(name.lower())
     if found is None:
         await ctx.reply(f"Unknown command `{name}`. Send `help` for the list.")
+        return
+    if found.admin and not bridge.config.has_permission(user.mxid, "admin"):
+        await ctx.reply(f"`{found.name}` is for the bridge's admins only.")
         return
     log.info("%s ran %s", user.mxid, found.name)  # never the arguments: login holds a password
     try:

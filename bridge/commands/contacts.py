@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..notices import escape
 from ..qq.codes import AckCode, AddResult, InfoLevel, Status
 from ..user import User
 from .registry import CommandContext, command
@@ -25,7 +26,7 @@ async def friends(ctx: CommandContext) -> None:
             name, state = friend.nick, STATUS_NAMES.get(friend.status, "online")
         else:
             name, state = await _nick(ctx, uin, lookup=index < MAX_NAME_LOOKUPS), "offline"
-        lines.append(f"- {name} ({uin}): {state}")
+        lines.append(f"- {escape(name)} ({uin}): {state}")
     ctx.user.friends = set(friend_list.uins)
     await ctx.reply("\n".join(lines))
 
@@ -46,7 +47,8 @@ async def online(ctx: CommandContext) -> None:
         return
     lines = [f"Online ({len(online.friends)}):"]
     lines += [
-        f"- {f.nick} ({f.uin}): {STATUS_NAMES.get(f.status, 'online')}" for f in online.friends
+        f"- {escape(f.nick)} ({f.uin}): {STATUS_NAMES.get(f.status, 'online')}"
+        for f in online.friends
     ]
     await ctx.reply("\n".join(lines))
 
@@ -54,7 +56,8 @@ async def online(ctx: CommandContext) -> None:
 @command("info <uin>", "Show a QQ user's profile.")
 async def info(ctx: CommandContext) -> None:
     profile = await ctx.user.require_client().info(ctx.uin_arg(0), InfoLevel.DETAILED)
-    await ctx.reply("\n".join(f"{label}: {value}" for label, value in profile.readable()))
+    readable = profile.readable()
+    await ctx.reply("\n".join(f"{label}: {escape(str(value))}" for label, value in readable))
 
 
 @command("add <uin> [reason]", "Add a QQ friend, with a request text if they must approve.")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from mautrix.types import EventID, RoomID
 
+from ..notices import say
+
 if TYPE_CHECKING:
     from ..core import Bridge
     from ..user import User
@@ -29,7 +31,8 @@ class CommandContext:
     hidden: bool = False  # the handler already tried to redact it, as one holding a password
 
     async def reply(self, text: str) -> None:
-        await self.bridge.send_notice(self.bridge.bot, self.room_id, text)
+        """Answer in the command's room, in Markdown (the bot, or in a portal its puppet)."""
+        await say(self.bridge, self.room_id, text)
 
     def uin_arg(self, index: int = 0) -> int:
         """A QQ number argument, or a UsageError that says what was expected."""
@@ -58,17 +61,18 @@ class Command:
     usage: str
     summary: str
     handler: Handler
+    admin: bool = False  # only for users with the `admin` permission
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(usage: str, summary: str) -> Callable[[Handler], Handler]:
-    """Declare a command; its name is the first word of ``usage``."""
+def command(usage: str, summary: str, admin: bool = False) -> Callable[[Handler], Handler]:
+    """Declare a command; its name is the first word of ``usage``; ``admin``: for admins only."""
 
     def register(handler: Handler) -> Handler:
         name = usage.split()[0]
-        COMMANDS[name] = Command(name, usage, summary, handler)
+        COMMANDS[name] = Command(name, usage, summary, handler, admin)
         return handler
 
     return register

@@ -222,6 +222,29 @@ class Config:
         return bool(self["bridge.encryption.allow"] and self["bridge.encryption.default"])
 
     @property
+    def command_prefix(self) -> str:
+        """What starts a command outside the management room, e.g. ``!qq``."""
+        return str(self["bridge.command_prefix"])
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(self.get("metrics.enabled", False))
+
+    @property
+    def metrics_listen(self) -> tuple[str, int]:
+        """``metrics.listen`` as (host, port); ValueError when it is not host:port."""
+        host, _, port = str(self.get("metrics.listen", "127.0.0.1:8001")).rpartition(":")
+        number = int(port)
+        if not host or not 0 < number < 65536:
+            raise ValueError(port)
+        return host.strip("[]"), number
+
+    @property
+    def status_endpoint(self) -> str | None:
+        """``homeserver.status_endpoint``: where bridge states are pushed; None when empty."""
+        return str(self.get("homeserver.status_endpoint") or "").strip() or None
+
+    @property
     def logging(self) -> dict[str, Any]:
         """The logging section as plain dicts, ready for logging.config.dictConfig."""
         section: dict[str, Any] = _plain(self["logging"])

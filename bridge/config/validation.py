@@ -74,6 +74,13 @@ def validate(config: Config, *, need_tokens: bool = True) -> None:
     _check_templates(config)
     _check_permissions(config)
     _check_encryption(config)
+    _check_metrics(config)
+    endpoint = config.get("homeserver.status_endpoint") or ""
+    if endpoint and not _is_http_url(endpoint):
+        raise ConfigError(
+            "homeserver.status_endpoint must be empty or an http(s) URL",
+            "homeserver.status_endpoint",
+        )
     logging_config = _required(config, "logging")
     if not isinstance(logging_config, dict) or logging_config.get("version") != 1:
         raise ConfigError(
@@ -211,6 +218,10 @@ def _check_templates(config: Config) -> None:
     fields = _template_fields(_required_text(config, key))
     if fields is None or "nick" not in fields or not set(fields) <= {"nick", "uin"}:
         raise ConfigError(f"{key} must contain {{nick}} and no field but {{uin}}", key)
+    key = "bridge.command_prefix"
+    prefix = _required_text(config, key)
+    if not prefix or prefix != prefix.strip() or any(c.isspace() for c in prefix):
+        raise ConfigError(f"{key} must be one word, such as !qq", key)
 
 
 def _check_permissions(config: Config) -> None:
@@ -240,3 +251,14 @@ def _check_encryption(config: Config) -> None:
         raise ConfigError(
             "bridge.encryption.default needs bridge.encryption.allow", "bridge.encryption.default"
         )
+
+
+def _check_metrics(config: Config) -> None:
+    if not isinstance(config.get("metrics.enabled", False), bool):
+        raise ConfigError("metrics.enabled must be true or false", "metrics.enabled")
+    try:
+        config.metrics_listen  # noqa: B018  (parsing it is the check)
+    except ValueError:
+        raise ConfigError(
+            "metrics.listen must be host:port, such as 127.0.0.1:8001", "metrics.listen"
+        ) from None

@@ -1,6 +1,7 @@
 """The bridge's SQL store (SQLite or PostgreSQL), migrated with alembic at start-up."""
 
 from .database import Database
+from .queues import QueueDepths
 from .rows import InboundRow, NewOutbound, OutboundRow, PortalRow, PuppetRow, UserRow
 from .state_store import SQLStateStore
 
@@ -11,6 +12,7 @@ __all__ = [
     "OutboundRow",
     "PortalRow",
     "PuppetRow",
+    "QueueDepths",
     "SQLStateStore",
     "UserRow",
 ]

@@ -10,11 +10,12 @@ from .crypto_store import SQLCryptoStore
 from .engine import create_engine
 from .matrix_events import MatrixEventQueries
 from .migrate import upgrade_to_head
+from .queues import QueueQueries
 from .state_store import SQLStateStore
 from .waiting_events import WaitingEventQueries
 
 
-class Database(ContactQueries, MatrixEventQueries, WaitingEventQueries):
+class Database(ContactQueries, MatrixEventQueries, WaitingEventQueries, QueueQueries):
     """Every query of the bridge; each method is one short transaction.
 
     ``db = await Database.open("sqlite+aiosqlite:///bridge.db")`` (or a

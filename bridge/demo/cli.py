@@ -77,8 +77,23 @@ def instructions(stack: DemoStack) -> str:
     logs = f"{stack.log_path} (bridge, simulator), {stack.synapse.log_path} (Synapse)"
     if stack.keep:
         data = f"{stack.data_dir} (kept after exit)"
+        if stack.ports_reused or stack.login_resumes:
+            data += "\n      Run again with the same --data to keep these ports and this password."
     else:
         data = f"{stack.data_dir} (removed on exit; --keep keeps it)"
+    if stack.login_resumes:
+        step_two = (
+            "2. Your QQ login resumes by itself: the bridge logs in to QQ again with the login it\n"
+            "   stored (no need to send `login`). Your chats with the bot and your contacts are\n"
+            f"   where you left them; `ping` to {bot} tells the state."
+        )
+    else:
+        step_two = (
+            f"2. Start a direct chat with the bridge bot {bot} and send it:\n"
+            "     login\n"
+            "   then open the link it answers with, and log in there as 10001 / password1.\n"
+            '   ("help" lists the other commands; `login 10001 password1` in the chat works too.)'
+        )
     return f"""
 The QQ bridge demo is running.
 
@@ -87,10 +102,7 @@ The QQ bridge demo is running.
      user        {stack.user_id}   (user name "{DEMO_USER}")
      password    {stack.password}
 
-2. Start a direct chat with the bridge bot {bot} and send it:
-     login
-   then open the link it answers with, and log in there as 10001 / password1.
-   ("help" lists the other commands; `login 10001 password1` in the chat works too.)
+{step_two}
 
 3. QQ sample accounts on the simulator at {sim_url}:
 {accounts}
@@ -100,16 +112,19 @@ The QQ bridge demo is running.
 
 Data: {data}
 Logs: {logs}
-Press Ctrl-C to stop.
+Press Ctrl-C (or send SIGTERM) to stop.
 """
 
 
 async def _run(args: argparse.Namespace, out: TextIO) -> None:
     progress = _ProgressPrinter(out)
-    # SIGTERM (e.g. from a service manager) stops the demo as cleanly as Ctrl-C does.
+    # SIGINT and SIGTERM stop the demo cleanly, whether or not it has a terminal: a shell
+    # starts a background job with SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt; a handler of our own replaces that inherited "ignore".
     main_task = asyncio.current_task()
     assert main_task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, main_task.cancel)
     keep = args.keep or args.data is not None
     try:
         async with DemoStack(

@@ -23,7 +23,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from bridge.demo.bridgeconf import SERVER_NAME, configure_for_loopback
-from bridge.demo.synapse import SynapseError, SynapseServer, free_port, synapse_installed
+from bridge.demo.ports import FILE_NAME, DemoPorts
+from bridge.demo.synapse import SynapseError, SynapseServer, synapse_installed
 from bridge.security.files import PRIVATE_DIR, make_private, write_private
 
 __all__ = ["DEMO_USER", "INSTALL_HINT", "DemoError", "DemoStack"]
@@ -31,8 +32,8 @@ __all__ = ["DEMO_USER", "INSTALL_HINT", "DemoError", "DemoStack"]
 DEMO_USER = "demo"
 INSTALL_HINT = (
     "The demo runs a private Synapse, which is not installed in this Python. Install it with\n"
-    "    pip install 'qq-matrix-bridge[demo]'\n"
-    "or, in a checkout of the bridge,\n"
+    "    pip install '.[demo]'\n"
+    "in the checkout of the bridge, or, for development there,\n"
     "    .venv/bin/pip install -e '.[demo]'"
 )
 
@@ -80,6 +81,9 @@ class DemoStack:
         self.bridge: Any = None
         self.user_id = ""
         self.password = ""
+        self.ports: DemoPorts | None = None
+        self.ports_reused = False  # the ports came from a kept data dir
+        self.login_resumes = False  # the bridge found a stored QQ login, and logs in again
 
     @property
     def data_dir(self) -> Path:
@@ -131,6 +135,7 @@ class DemoStack:
         if not synapse_installed():
             raise DemoError(INSTALL_HINT)
         self._make_data_dir()
+        self.ports, self.ports_reused = DemoPorts.load_or_pick(self._given_dir)
         if self.log_to_file:
             # Process-wide, so only for the CLI: the terminal is for the instructions.
             logging.config.dictConfig(_file_logging(self.log_path))
@@ -159,8 +164,13 @@ class DemoStack:
     async def _start_simulator(self) -> None:
         from bridge.qq.simulator import Simulator
 
+        assert self.ports is not None
         simulator = Simulator()
-        await simulator.start(host="127.0.0.1", port=0)
+        try:
+            port = self.ports.simulator if self._given_dir else 0
+            await simulator.start(host="127.0.0.1", port=port)
+        except OSError as err:
+            raise DemoError(_port_taken("QQ simulator", self.ports.simulator, err)) from None
         self._exits.push_async_callback(simulator.stop)
         self.simulator = simulator
 
@@ -168,10 +178,11 @@ class DemoStack:
         from bridge.config import Config
         from bridge.registration import generate
 
+        assert self.ports is not None
         config = Config.from_example()
         configure_for_loopback(
             config,
-            appservice_port=free_port(),
+            appservice_port=self.ports.appservice,
             database_path=self.data_dir / "bridge.db",
             qq_server=str(self.simulator.url),
             permissions={SERVER_NAME: "user", f"@{DEMO_USER}:{SERVER_NAME}": "admin"},
@@ -191,6 +202,8 @@ class DemoStack:
             server_name=SERVER_NAME,
             data_dir=self.data_dir / "synapse",
             keep=True,  # it lives inside our data dir, which we remove (or keep) ourselves
+            # A throwaway demo lets Synapse pick again if its port was taken meanwhile.
+            port=self.ports.synapse if self.ports and self._given_dir else None,
             appservice_config_files=[self.registration_path],
         )
         await synapse.start()
@@ -227,6 +240,8 @@ class DemoStack:
 
             app = BridgeApp(self.config)
             await app.start()
+            assert app.bridge is not None
+            self.login_resumes = any(u.has_credentials for u in app.bridge.loaded_users())
         except Exception as err:
             if app is not None:
                 with contextlib.suppress(Exception):
@@ -268,3 +283,10 @@ def _file_logging(path: Path) -> dict[str, Any]:
         },
         "root": {"level": "INFO", "handlers": ["file"]},
     }
+
+
+def _port_taken(what: str, port: int, error: OSError) -> str:
+    return (
+        f"The {what} cannot listen on 127.0.0.1:{port} ({error.strerror}), the port this data "
+        f"dir keeps in {FILE_NAME}. Stop what uses it, or delete {FILE_NAME} for new ports."
+    )

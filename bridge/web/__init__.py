@@ -20,7 +20,15 @@ from .ratelimit import RateLimiter
 if TYPE_CHECKING:
     from ..core import Bridge
 
-__all__ = ["LOGIN_PATH", "LoginLinks", "Provisioning", "WebRoutes", "add_web", "login_link"]
+__all__ = [
+    "LOGIN_PATH",
+    "LoginLinks",
+    "Provisioning",
+    "WebRoutes",
+    "add_web",
+    "hide_login_links",
+    "login_link",
+]
 
 log = logging.getLogger("bridge.web")
 
@@ -79,6 +87,11 @@ class _HideLoginLinks(logging.Filter):
 
 def _hide_links_in_logs() -> None:
     for name in LINK_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _HideLoginLinks) for f in logger.filters):
-            logger.addFilter(_HideLoginLinks())
+        hide_login_links(logging.getLogger(name))
+
+
+def hide_login_links(logger: logging.Logger) -> None:
+    """Cut login links out of what ``logger`` itself logs (a filter: records of its children
+    are not filtered). For the request log of a puppet that answers a command in a portal."""
+    if not any(isinstance(f, _HideLoginLinks) for f in logger.filters):
+        logger.addFilter(_HideLoginLinks())

@@ -12,6 +12,10 @@ limit, checked before the secret, so the secret cannot be guessed quickly.
   "state": "online"}``; 403 (refused by QQ, or not permitted), 409 (the number is bridged for
   another user), 400, 502 (the QQ server did not answer), with ``errcode`` ``QQ_<CODE>``.
 - ``POST {prefix}/v1/logout``: 200 ``{}``, or 404 when not logged in.
+- ``GET  {prefix}/v1/bridge_state``: the user's bridge state as mautrix bridges shape it
+  (bridge/status.py): ``{"state_event": "CONNECTED" | "CONNECTING" | "TRANSIENT_DISCONNECT" |
+  "BAD_CREDENTIALS" | "LOGGED_OUT", "user_id", "remote_id", "remote_name", "timestamp", "ttl",
+  "source", "error"?, "message"?}``.
 
 401 for a missing or wrong secret, 429 (with Retry-After) past the rate limit.
 """
@@ -28,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..login import HTTP_STATUS, log_in
-from ..qq.client import ConnectionState
-from ..user import LOGGED_IN, NotLoggedInError
+from ..status import bridge_state
+from ..user import NotLoggedInError
 from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -62,6 +66,7 @@ class Provisioning:
         app.router.add_get(f"{self.prefix}/v1/whoami", self._guarded(self.whoami))
         app.router.add_post(f"{self.prefix}/v1/login", self._guarded(self.login))
         app.router.add_post(f"{self.prefix}/v1/logout", self._guarded(self.logout))
+        app.router.add_get(f"{self.prefix}/v1/bridge_state", self._guarded(self.state))
 
     def _guarded(self, handler: Callable[[web.Request, User], Awaitable[web.Response]]) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -87,7 +92,7 @@ class Provisioning:
     async def whoami(self, request: web.Request, user: User) -> web.Response:
         qq: dict[str, Any] | None = None
         if user.uin is not None and user.has_credentials:
-            qq = {"uin": user.uin, "state": _state(user)}
+            qq = {"uin": user.uin, "state": user.state}
         return web.json_response(
             {
                 "mxid": user.mxid,
@@ -117,7 +122,10 @@ class Provisioning:
         result = await log_in(self.bridge, user, uin, password)
         if not result.ok:
             return _error(HTTP_STATUS[result.code], f"QQ_{result.code.upper()}", result.message)
-        return web.json_response({"uin": uin, "state": _state(user)})
+        return web.json_response({"uin": uin, "state": user.state})
+
+    async def state(self, request: web.Request, user: User) -> web.Response:
+        return web.json_response(bridge_state(user).serialize())
 
     async def logout(self, request: web.Request, user: User) -> web.Response:
         try:
@@ -125,13 +133,3 @@ class Provisioning:
         except NotLoggedInError as error:
             return _error(404, "QQ_NOT_LOGGED_IN", str(error))
         return web.json_response({})
-
-
-def _state(user: User) -> str:
-    if user.client is not None:
-        state = user.client.state
-    elif user.row.login_state == LOGGED_IN:
-        state = ConnectionState.LOGGING_IN
-    else:
-        return user.row.login_state
-    return state.value.replace(" ", "_")

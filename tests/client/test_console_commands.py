@@ -103,6 +103,19 @@ def test_a_plain_line_goes_to_the_last_peer_and_keeps_its_spacing() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        (r"/msg 10002 one\ntwo", "one\ntwo"),
+        (r"first\nsecond", "first\nsecond"),
+        (r"a path: C:\\new", "a path: C:\\new"),
+        (r"C:\temp \x", r"C:\temp \x"),
+    ],
+)
+def test_backslash_n_is_a_new_line(typed: str, sent: str) -> None:
+    assert parse_line(typed, last_peer=10002) == SendMessage(10002, sent)
+
+
 def test_a_plain_line_without_a_peer_explains_what_to_do() -> None:
     result = parse_line("hello", last_peer=None)
     assert isinstance(result, Usage) and "/msg" in result.message

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import make_url
 
-from bridge.demo.synapse import SynapseServer
+from bridge.demo.synapse import SynapseServer, free_port
 from bridge.qq.client import ClientSettings
 from bridge.qq.simulator import Simulator, SimulatorSettings, sample_accounts
 
@@ -60,6 +60,9 @@ async def bridge_runner(
     bridge_config["qq.server"] = qq_server.url
     for key, value in BRIDGE_QQ_SETTINGS.items():
         bridge_config[f"qq.{key}"] = value
+    # Metrics on, as an operator would have them: tests/e2e/test_bridge_metrics.py scrapes them.
+    bridge_config["metrics.enabled"] = True
+    bridge_config["metrics.listen"] = f"127.0.0.1:{free_port()}"
     runner = BridgeRunner(bridge_config)
     await runner.start()
     yield runner

@@ -99,7 +99,10 @@ class QQPeer:
 
 
 def _e2e_accounts() -> dict[int, Account]:
-    """QQ accounts 30001-30080 for the end-to-end tests; each test uses its own few."""
+    """QQ accounts 30001-30090 for the end-to-end tests; each test uses its own few.
+
+    30070-30079 are the encryption tests' (on main); operations' tests use 30062-30068 and
+    30080-30084."""
     nicks = {30002: "小红 & co, ltd", 30023: "Peer=100%"}
     friendships = {
         30001: (30002,),
@@ -118,6 +121,10 @@ def _e2e_accounts() -> dict[int, Account]:
         30073: (30074,),
         30075: (30076,),
         30077: (30078,),
+        30062: (30063,),
+        30064: (30065,),
+        30080: (30081,),
+        30083: (30084,),
     }
     auth = {30005: 1, 30006: 0, 30007: 2, 30008: 1, 30009: 1, 30010: 1, 30034: 1}
     return {
@@ -130,7 +137,7 @@ def _e2e_accounts() -> dict[int, Account]:
             profile={"AG": "20", "BT": "2", "CO": "7", "SH": "5", "SX": "1", "PR": "hi, there"},
             friends=friendships.get(uin, ()),
         )
-        for uin in range(30001, 30081)
+        for uin in range(30001, 30091)
     }
 
 

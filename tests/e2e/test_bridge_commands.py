@@ -18,7 +18,7 @@ async def test_help_lists_every_command(logged_in: LoggedIn) -> None:
         "login", "logout", "ping", "status", "friends", "online", "info", "add", "accept",
         "reject", "remove", "pm", "help",
     ):  # fmt: skip
-        assert f"- {name}" in reply.body
+        assert f"- `{name}" in reply.body
 
 
 async def test_friends_online_and_info(logged_in: LoggedIn, qq_peer: QQPeerFactory) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from bridge.login import log_in
 from bridge.qq.wire.requests import password_md5
 
-from .harness import E2E_ACCOUNTS, BridgeRunner, UserFactory
+from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeerFactory, UserFactory
 from .test_bridge_security import login_link
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -75,7 +75,10 @@ async def test_no_password_or_md5_in_any_log(
         "not-the-password",
         password_md5("not-the-password"),
     ]
-    first, second = await bridge.user("@logs1:localhost"), await bridge.user("@logs2:localhost")
+    first, second = (
+        await bridge.user("@logs-race-1:localhost"),
+        await bridge.user("@logs-race-2:localhost"),
+    )
     for _ in range(2):
         await asyncio.gather(
             log_in(bridge, first, uin, password), log_in(bridge, second, uin, password)
@@ -102,7 +105,7 @@ async def test_no_password_or_md5_in_any_log(
     async with (
         aiohttp.ClientSession(headers=headers) as http,
         http.post(
-            api, params={"user_id": "@logs3:localhost"}, json={"uin": uin, "password": password}
+            api, params={"user_id": "@logs-api:localhost"}, json={"uin": uin, "password": password}
         ) as response,
     ):
         assert response.status == 409
@@ -113,3 +116,26 @@ async def test_no_password_or_md5_in_any_log(
     assert "logged in to QQ 30059" in text  # the capture did see the bridge at work
     for secret in secrets:
         assert secret not in text
+
+
+async def test_no_login_link_in_any_log_when_asked_in_a_portal(
+    everything_logged: Capture,
+    logged_in: LoggedIn,
+    qq_peer: QQPeerFactory,
+    puppet: Callable[[int], str],
+) -> None:
+    """`!qq login` in a QQ chat: the puppet answers with the link, and its request log (a
+    logger of its own, per Matrix ID) must cut the link out like the bot's."""
+    session = await logged_in("portallink", 30083)
+    await qq_peer(30084)
+    room = await session.open_portal(30084)
+    mark = session.user.mark()
+    await session.user.send(room, "!qq login")
+    answer = await session.user.wait_for_text(
+        room, "Open this link", sender=puppet(30084), after=mark
+    )
+    token = answer.body.split("/login/", 1)[1].split()[0]
+    assert len(token) > 20
+    text = "\n".join(everything_logged.lines)
+    assert "qq-bridge/login/…" in text  # the capture saw the answer being sent
+    assert token not in text

@@ -30,7 +30,7 @@ def test_without_synapse_it_says_how_to_install_it(
     monkeypatch.setattr(cli, "synapse_installed", lambda: False)
     assert main([]) == 1
     err = capsys.readouterr().err
-    assert "pip install 'qq-matrix-bridge[demo]'" in err
+    assert "pip install '.[demo]'" in err
     assert ".venv/bin/pip install -e '.[demo]'" in err
 
 

@@ -33,6 +33,7 @@ from ..wire.replies import (
 from .backoff import Backoff
 from .bounds import bound_batch
 from .errors import SessionDropped, TransportError, is_unreadable
+from .metrics import RELOGINS, count_request
 from .poller import EventHandler, Poller
 from .schedule import PollSchedule
 from .sender import SendQueue, Step
@@ -282,9 +283,8 @@ class QQClient:
         however many requests noticed) and retry the command once. RES=20 again after that
         raises SessionDropped, so callers back off instead of logging in once per request."""
         logins_before = self._logins
-        body = await self._post(build(next(self._seq)), slow=command in PENALISABLE)
         try:
-            result = decoder(parse_envelope(command, body))
+            result = decoder(await self._ask(command, build(next(self._seq))))
         except NotLoggedIn:
             # The server answered, but an answer that we are not logged in does not make us
             # ONLINE again: only a command that gets through does (_reached_server).
@@ -298,6 +298,16 @@ class QQClient:
             return await self._request(command, build, decoder, retried=True)
         await self._reached_server()
         return result
+
+    async def _ask(self, command: Command, body: bytes) -> Reply:
+        """Post a request and check its reply's envelope; every outcome is counted."""
+        try:
+            reply = parse_envelope(command, await self._post(body, command in PENALISABLE))
+        except (TransportError, WireError) as error:
+            count_request(command.value, error)
+            raise
+        count_request(command.value, None)
+        return reply
 
     async def _post(self, body: bytes, slow: bool = False) -> bytes:
         try:
@@ -320,6 +330,7 @@ class QQClient:
             # While RECONNECTING the user hears "online" only once a command gets through:
             # a server that forgets each new session must not flap the state every back-off.
             await self._login_locked(announce=self.state is not ConnectionState.RECONNECTING)
+            RELOGINS.inc()
             await self._restore_status()
 
     async def _restore_status(self) -> None:
@@ -330,7 +341,7 @@ class QQClient:
             return
         body = requests.change_stat(self.uin, next(self._seq), status=self._status)
         try:
-            parse_envelope(Command.CHANGE_STAT, await self._post(body, slow=True))
+            await self._ask(Command.CHANGE_STAT, body)
         except (TransportError, WireError) as error:
             log.warning("QQ %d: could not set %s again: %s", self.uin, self._status.name, error)
             return
@@ -363,8 +374,14 @@ class QQClient:
         return session
 
     async def _post_login(self) -> LoginOk:
-        body = await self._transport.post(requests.login(self.uin, next(self._seq), self._md5))
-        return decode_login(parse_envelope(Command.LOGIN, body))
+        body = requests.login(self.uin, next(self._seq), self._md5)
+        try:
+            reply = parse_envelope(Command.LOGIN, await self._transport.post(body))
+        except (TransportError, WireError) as error:
+            count_request(Command.LOGIN.value, error)
+            raise
+        count_request(Command.LOGIN.value, None)
+        return decode_login(reply)
 
     def _note_activity(self) -> None:
         self._schedule.note_activity(self._clock.now())

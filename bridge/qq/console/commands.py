@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -104,7 +105,8 @@ STATUSES = {
 }
 
 HELP = """\
-/msg <uin> <text>        send a message (a line without a slash goes to the last peer)
+/msg <uin> <text>        send a message (a line without a slash goes to the last peer);
+                         in a message \\n is a new line and \\\\ a backslash
 /status online|busy|invisible|offline
 /add <uin> [reason]      add a friend; sends a request with the reason if they verify
 /accept <uin>            accept a friend request
@@ -125,7 +127,7 @@ def parse_line(line: str, last_peer: int | None) -> Command:
     if not line.startswith("/"):
         if last_peer is None:
             return Usage("no one to talk to yet: start with /msg <uin> <text>")
-        return SendMessage(last_peer, line)
+        return SendMessage(last_peer, unescape(line))
     name, _, rest = line[1:].partition(" ")
     parser = _PARSERS.get(name.lower())
     if parser is None:
@@ -139,7 +141,13 @@ def _msg(rest: str) -> Command:
     uin = _uin(uin_text)
     if uin is None or not text:
         return Usage("usage: /msg <uin> <text>")
-    return SendMessage(uin, text)
+    return SendMessage(uin, unescape(text))
+
+
+def unescape(text: str) -> str:
+    """A typed message's text: ``\\n`` is a new line (a terminal line cannot hold one), ``\\\\``
+    a backslash; any other backslash stays as typed."""
+    return re.sub(r"\\([\\n])", lambda m: "\n" if m[1] == "n" else "\\", text)
 
 
 def _status(rest: str) -> Command:
