@@ -144,7 +144,7 @@ async def test_a_person_in_cinny_chats_with_the_bot_in_an_encrypted_dm(
                 await composer.click()
                 await page.keyboard.type("help")
                 await page.keyboard.press("Enter")
-                await page.get_by_text("Commands (type them here").first.wait_for()
+                await page.get_by_text("Commands: in your direct chat with me").first.wait_for()
                 await shot("answered")
             except Exception:
                 await shot("failed")
