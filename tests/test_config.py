@@ -203,8 +203,8 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "qq.request_timeout",
         "qq.max_reply_bytes",
         "bridge.displayname_template",
-        "bridge.encryption",
         "bridge.command_prefix",
+        "bridge.encryption",
         "metrics",
         "logging",
     ]
