@@ -133,6 +133,11 @@ class Bridge:
             return await self.portal(user, uin)
         return None
 
+    async def owned_portal(self, room_id: RoomID, owner: UserID) -> Portal | None:
+        """The portal of ``room_id`` if ``owner`` is the Matrix user it belongs to."""
+        portal = await self.portal_by_room(room_id)
+        return portal if portal and portal.user.mxid == owner else None
+
     async def portal_by_room(self, room_id: RoomID) -> Portal | None:
         row = await self.db.get_portal_by_room(room_id)
         if row is None:

@@ -18,8 +18,6 @@ With ``bridge.encryption.allow`` an encrypted event is decrypted here and the de
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any, cast
@@ -32,8 +30,6 @@ from mautrix.types import (
     Event,
     EventID,
     EventType,
-    Membership,
-    MemberStateEventContent,
     MessageEvent,
     MessageEventContent,
     ReactionEvent,
@@ -45,26 +41,21 @@ from mautrix.types import (
 )
 
 from . import metrics
+from .background import Background
 from .commands import command_line, handle_command
-from .commands.contacts import answer_request
 from .core import Bridge
 from .db import NewOutbound
 from .db.text import storable
 from .e2ee.pending import PendingDecryptions
-from .e2ee.sending import room_is_encrypted
 from .formatter import Outgoing, matrix_to_qq, reaction_to_qq, redaction_to_qq, sticker_to_qq
-from .logs import failure
 from .management import (
     LOGIN_HIDDEN,
     LOGIN_NOT_HIDDEN,
-    ROOM_READERS,
-    close_crowded_room,
     crowded_notice,
-    leave_crowded_room,
-    others_in_room,
     redact_login,
     room_readers,
 )
+from .membership import Memberships
 from .notices import say
 from .portal import Portal
 from .security import looks_like_login
@@ -100,7 +91,8 @@ UNBRIDGED_ROOM_NOTICE = (
 class MatrixHandler:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.background = Background(self._tell_room, _why)
+        self.memberships = Memberships(bridge, self.background)
         self.pending = PendingDecryptions(
             bridge.db,
             self._wait_for_key,
@@ -116,7 +108,7 @@ class MatrixHandler:
         if isinstance(event, StateEvent) and event.type == EventType.ROOM_MEMBER:
             if self.bridge.encryption is not None:
                 await self.bridge.encryption.member_changed(event)
-            await self._member_event(event)
+            await self.memberships.handle(event)
         elif isinstance(event, MessageEvent) and event.type in (
             EventType.ROOM_MESSAGE,
             EventType.STICKER,
@@ -147,54 +139,12 @@ class MatrixHandler:
         return await self.bridge.db.claim_event(event_id, room_id)
 
     def _later(self, work: Coroutine[Any, Any, object], tell: RoomID | None = None) -> None:
-        """Run ``work`` after the transaction is acknowledged (its event is recorded by then).
-
-        If it fails, the room ``tell`` hears so: the event will not be tried again. The task is
-        kept until done, and cancelled at shutdown (``stop``).
-        """
-        task = asyncio.create_task(self._guarded(work, tell))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Coroutine[Any, Any, object], tell: RoomID | None) -> None:
-        try:
-            await work
-        except Exception as error:
-            log.error("Handling an event failed: %s", failure(error))
-            if tell is not None:
-                with contextlib.suppress(Exception):  # the homeserver may be what failed
-                    await self._tell_room(tell, f"Something went wrong: {_why(error)}.")
+        """After the transaction is acknowledged; if ``work`` fails, ``tell`` hears so."""
+        self.background.later(work, tell)
 
     async def stop(self) -> None:
         """Shutdown: cancel what still runs in the background."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    # --- memberships --------------------------------------------------------------------
-
-    async def _member_event(self, event: StateEvent) -> None:
-        """What must hold before the next event is read runs in line, then the record."""
-        if await self.bridge.db.event_outcome(event.event_id) is not None:
-            return  # handled before: Synapse sent this event again
-        # In line, so that a command sent right after finds the management room as it is:
-        # set up by the bot's invite, or closed by a third person's arrival. Both are safe to
-        # repeat if the bridge dies before the record below.
-        crowded = False
-        if self._invites_bot(event):
-            await self._bot_invited(event)
-        elif (
-            isinstance(event.content, MemberStateEventContent)
-            and event.content.membership in ROOM_READERS
-        ):
-            target = UserID(event.state_key)
-            crowded = await close_crowded_room(self.bridge, event.room_id, target)
-        if not await self._claim(event.event_id, event.room_id):
-            return
-        if crowded:
-            self._later(leave_crowded_room(self.bridge, event.room_id, UserID(event.state_key)))
-        if not self._invites_bot(event):
-            self._later(self._membership(event))
+        await self.background.stop()
 
     # --- failures (called by the appservice) ------------------------------------------
 
@@ -415,8 +365,7 @@ class MatrixHandler:
         await say(self.bridge, room_id, text)
 
     async def _owned_portal(self, room_id: RoomID, sender: UserID) -> Portal | None:
-        portal = await self.bridge.portal_by_room(room_id)
-        return portal if portal and portal.user.mxid == sender else None
+        return await self.bridge.owned_portal(room_id, sender)
 
     async def _displayname(self, room_id: RoomID, user_id: UserID) -> str:
         member = await self.bridge.az.state_store.get_member(room_id, user_id)
@@ -442,82 +391,6 @@ class MatrixHandler:
         if isinstance(content, BaseMessageEventContent):
             return cast(MessageEventContent, content)
         return None
-
-    # --- membership ---------------------------------------------------------------------
-
-    async def _membership(self, event: StateEvent) -> None:
-        if not isinstance(event.content, MemberStateEventContent):
-            return
-        target = UserID(event.state_key)
-        membership = event.content.membership
-        if membership == Membership.INVITE and (uin := self.bridge.config.uin_from_mxid(target)):
-            await self._puppet_invited(event, uin)
-        elif target == event.sender:
-            portal = await self._owned_portal(event.room_id, event.sender)
-            if portal:
-                await self._owner_membership(portal, membership)
-
-    def _invites_bot(self, event: StateEvent) -> bool:
-        return (
-            isinstance(event.content, MemberStateEventContent)
-            and event.content.membership == Membership.INVITE
-            and event.state_key == self.bridge.config.bot_mxid
-        )
-
-    async def _bot_invited(self, event: StateEvent) -> None:
-        bot = self.bridge.bot
-        await bot.join_room_by_id(event.room_id)
-        if self.bridge.config.permission(event.sender) is None:
-            await self.bridge.send_notice(
-                bot, event.room_id, "Sorry, you are not allowed to use this bridge."
-            )
-            await bot.leave_room(event.room_id)
-            return
-        if not isinstance(event.content, MemberStateEventContent) or not event.content.is_direct:
-            # A group room would let everyone in it read the bot's answers, logins included.
-            await self.bridge.send_notice(
-                bot, event.room_id, "I only take commands in a direct chat with me."
-            )
-            await bot.leave_room(event.room_id)
-            return
-        if others := await others_in_room(self.bridge, event.room_id, event.sender):
-            await self.bridge.send_notice(bot, event.room_id, crowded_notice(others, joined=False))
-            await bot.leave_room(event.room_id)
-            return
-        user = await self.bridge.user(event.sender)
-        await user.set_management_room(event.room_id)
-        hello = (
-            "Hello! I bridge QQ. This room is now where you talk to me. "
-            "Send `login` to log in, or `help` for everything I can do."
-        )
-        await self.bridge.send_notice(bot, event.room_id, hello)
-
-    async def _puppet_invited(self, event: StateEvent, uin: int) -> None:
-        """The user started a DM with a puppet from their client: that room is the portal."""
-        intent = self.bridge.puppet_intent(uin)
-        user = await self.bridge.user(event.sender)
-        portal = await self.bridge.portal(user, uin)
-        allowed = self.bridge.config.permission(event.sender) is not None
-        if not (allowed and user.has_credentials) or not await portal.adopt_room(event.room_id):
-            await intent.leave_room(event.room_id)
-            if allowed and portal.room_id:
-                await portal.notice("This is your chat with this QQ contact.")
-            return
-        await intent.join_room_by_id(event.room_id)
-        if self.bridge.encryption is not None and await room_is_encrypted(
-            self.bridge, intent, event.room_id
-        ):
-            await portal.invite_bot()
-        await user.learn_profile(uin)
-
-    async def _owner_membership(self, portal: Portal, membership: Membership) -> None:
-        if membership == Membership.JOIN and portal.is_request:
-            await answer_request(portal.user, portal.uin, accept=True)
-        elif membership == Membership.LEAVE:
-            if portal.is_request:
-                await answer_request(portal.user, portal.uin, accept=False)
-            else:
-                await portal.forget()
 
 
 def _edited(event: MessageEvent) -> EventID | None:
