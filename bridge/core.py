@@ -144,9 +144,6 @@ class Bridge:
             return None
         return await self.portal(await self.user(row.owner), row.uin)
 
-    def forget_portal(self, portal: Portal) -> None:
-        self._portals.pop((portal.user.mxid, portal.uin), None)
-
 
 def client_settings(config: Config) -> ClientSettings:
     """The QQ client's tunables from the ``qq`` section of the config."""

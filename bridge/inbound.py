@@ -17,6 +17,7 @@ from . import metrics
 from .db import InboundRow
 from .db.text import storable
 from .homeserver import is_unreachable
+from .notices import escape
 from .qq.codes import Status
 from .qq.wire.replies import (
     BatchUnreadable,
@@ -158,19 +159,18 @@ class Inbound:
         portal = await bridge.portal(user, row.uin)
         if row.kind == MESSAGE:
             return await portal.send(row.text, txn_id)
-        name = await user.name_of(row.uin)
+        name = escape(await user.name_of(row.uin))
         if row.kind == ACCEPTED:
-            user.friends.add(row.uin)
-            await portal.became_friend()
-            return await portal.send(f"{name} accepted your friend request.", txn_id, notice=True)
+            await user.befriend(row.uin)
+            return await portal.announce(f"{name} accepted your friend request.", txn_id)
         # A friend request: its own room, unless a DM with this contact already exists.
         if portal.room_id is None or portal.is_request:
             await portal.open_request_room()  # kept if a replay finds it made already
             hint = "Join this room to accept, or reject the invite to refuse."
         else:
             hint = f"Send `accept {row.uin}` or `reject {row.uin} [reason]` to the bridge bot."
-        text = f"{name} asks to be your QQ friend: {row.text}\n{hint}"
-        return await portal.send(text, txn_id, notice=True)
+        text = f"{name} asks to be your QQ friend: {escape(row.text)}\n{hint}"
+        return await portal.announce(text, txn_id)
 
 
 def _notice_text(row: InboundRow, name: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mautrix.appservice import IntentAPI
 from mautrix.types import ContentURI, PresenceState, UserID
@@ -29,6 +31,7 @@ class Puppet:
     def __init__(self, bridge: Bridge, row: PuppetRow) -> None:
         self.bridge = bridge
         self.row = row
+        self._save_lock = asyncio.Lock()  # one change at a time: none lost to another
 
     @property
     def uin(self) -> int:
@@ -52,13 +55,13 @@ class Puppet:
 
     async def update_profile(self, nick: str | None, face: int | None) -> None:
         """Take the nickname and face QQ reported; push them to Matrix only when they changed."""
-        changed = False
+        changes: dict[str, Any] = {}
         if nick is not None and nick != self.row.nick:
-            self.row.nick, self.row.name_set, changed = nick, False, True
+            changes.update(nick=nick, name_set=False)
         if face is not None and face != self.row.face:
-            self.row.face, self.row.avatar_set, changed = face, False, True
-        if changed:
-            await self.bridge.db.save_puppet(self.row)
+            changes.update(face=face, avatar_set=False)
+        if changes:
+            await self._save(**changes)
         await self.sync_to_matrix()
 
     async def sync_to_matrix(self) -> None:
@@ -66,13 +69,18 @@ class Puppet:
         await intent.ensure_registered()
         if not self.row.name_set:
             await intent.set_displayname(self.displayname)
-            self.row.name_set = True
-            await self.bridge.db.save_puppet(self.row)
+            await self._save(name_set=True)
         if not self.row.avatar_set and self.row.face is not None:
             mxc = await self._face_mxc(self.row.face)
             await intent.set_avatar_url(mxc)
-            self.row.avatar_mxc, self.row.avatar_set = mxc, True
-            await self.bridge.db.save_puppet(self.row)
+            await self._save(avatar_mxc=mxc, avatar_set=True)
+
+    async def _save(self, **changes: Any) -> None:
+        """The database first: memory follows only a write that succeeded."""
+        async with self._save_lock:
+            row = dataclasses.replace(self.row, **changes)
+            await self.bridge.db.save_puppet(row)
+            self.row = row
 
     async def _face_mxc(self, face: int) -> ContentURI:
         known = await self.bridge.db.get_face_mxc(face)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy.exc
@@ -18,7 +19,7 @@ from .db import UserRow
 from .inbound import Inbound
 from .outbound import Outbound
 from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import InfoLevel
+from .qq.codes import AckCode, InfoLevel
 from .qq.wire import LoginRefused
 from .qq.wire.replies import Event
 
@@ -247,7 +248,7 @@ class User:
         self.bridge.status.changed(self)
 
     async def _read_friends(self, client: QQClient) -> None:
-        self.friends = set((await client.friends()).uins)
+        self.know_friends((await client.friends()).uins)
         for friend in (await client.online()).friends:
             puppet = await self.bridge.puppet(friend.uin)
             await puppet.update_profile(friend.nick, friend.face)
@@ -300,11 +301,43 @@ class User:
         elif state is ConnectionState.BAD_CREDENTIALS:
             await self._bad_credentials(detail)
 
-    # --- what the bridge knows of contacts ----------------------------------------------
+    # --- friends: the set, and the answers to friend requests -------------------------------
 
     def note_friend(self, uin: int) -> None:
         """QQ told us something only friends hear (a status change)."""
         self.friends.add(uin)
+
+    def know_friends(self, uins: Iterable[int]) -> None:
+        """QQ's whole friend list, just read (login, `friends`)."""
+        self.friends = set(uins)
+
+    async def befriend(self, uin: int) -> None:
+        """``uin`` is now a friend (a request answered either way, or `add` without one): a
+        request room with them becomes the plain DM."""
+        self.friends.add(uin)
+        portal = await self.bridge.existing_portal(self, uin)
+        if portal is not None:
+            await portal.became_friend()
+
+    def unfriend(self, uin: int) -> None:
+        self.friends.discard(uin)
+
+    async def answer_request(self, uin: int, accept: bool, reason: str = "") -> None:
+        """Accept or refuse ``uin``'s friend request: the commands, and joining or leaving
+        its request room. Raises NotLoggedInError or one of QQ_FAILURES when QQ could not be
+        told; then nothing changed and the answer can be given again."""
+        await self.require_client().ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
+        name = await self.name_of(uin)
+        if accept:
+            await self.befriend(uin)
+            await self.notify(f"You and {name} are now QQ friends.")
+            return
+        portal = await self.bridge.existing_portal(self, uin)
+        if portal is not None and portal.is_request and portal.room_id:
+            await portal.end(portal.room_id)
+        await self.notify(f"You refused the friend request of {name}.")
+
+    # --- what the bridge knows of contacts ----------------------------------------------
 
     async def name_of(self, uin: int) -> str:
         puppet = await self.bridge.puppet(uin)

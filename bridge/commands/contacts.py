@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..notices import escape
 from ..qq.codes import AckCode, AddResult, InfoLevel, Status
-from ..user import User
 from .registry import CommandContext, command
 
 STATUS_NAMES = {Status.ONLINE: "online", Status.BUSY: "busy"}
@@ -27,7 +26,7 @@ async def friends(ctx: CommandContext) -> None:
         else:
             name, state = await _nick(ctx, uin, lookup=index < MAX_NAME_LOOKUPS), "offline"
         lines.append(f"- {escape(name)} ({uin}): {state}")
-    ctx.user.friends = set(friend_list.uins)
+    ctx.user.know_friends(friend_list.uins)
     await ctx.reply("\n".join(lines))
 
 
@@ -65,7 +64,7 @@ async def add(ctx: CommandContext) -> None:
     client, uin = ctx.user.require_client(), ctx.uin_arg(0)
     added = await client.add(uin)
     if added.result is AddResult.ADDED:
-        ctx.user.friends.add(uin)
+        await ctx.user.befriend(uin)
         await ctx.reply(f"QQ {uin} is now your friend. Send `pm {uin}` to chat.")
     elif added.result is AddResult.NEEDS_VERIFICATION:
         await client.ack(uin, AckCode.REQUEST, ctx.text_after(1))
@@ -76,35 +75,19 @@ async def add(ctx: CommandContext) -> None:
 
 @command("accept <uin>", "Accept a QQ friend request.")
 async def accept(ctx: CommandContext) -> None:
-    await answer_request(ctx.user, ctx.uin_arg(0), accept=True)
+    await ctx.user.answer_request(ctx.uin_arg(0), accept=True)
 
 
 @command("reject <uin> [reason]", "Refuse a QQ friend request.")
 async def reject(ctx: CommandContext) -> None:
-    await answer_request(ctx.user, ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
-
-
-async def answer_request(user: User, uin: int, accept: bool, reason: str = "") -> None:
-    """Shared by the commands and by joining or refusing a friend-request room."""
-    await user.require_client().ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
-    portal = await user.bridge.existing_portal(user, uin)
-    name = await user.name_of(uin)
-    if accept:
-        user.friends.add(uin)
-        if portal and portal.is_request:
-            await portal.became_friend()
-        await user.notify(f"You and {name} are now QQ friends.")
-    else:
-        if portal and portal.is_request:
-            await portal.forget()
-        await user.notify(f"You refused the friend request of {name}.")
+    await ctx.user.answer_request(ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
 
 
 @command("remove <uin>", "Remove a QQ friend.")
 async def remove(ctx: CommandContext) -> None:
     uin = ctx.uin_arg(0)
     await ctx.user.require_client().remove(uin)
-    ctx.user.friends.discard(uin)
+    ctx.user.unfriend(uin)
     await ctx.reply(f"Removed QQ {uin} from your friends.")
 
 

@@ -2,7 +2,7 @@
 
 from .database import Database
 from .queues import QueueDepths
-from .rows import InboundRow, NewOutbound, OutboundRow, PortalRow, PuppetRow, UserRow
+from .rows import InboundRow, NewOutbound, OutboundRow, PortalKind, PortalRow, PuppetRow, UserRow
 from .state_store import SQLStateStore
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "InboundRow",
     "NewOutbound",
     "OutboundRow",
+    "PortalKind",
     "PortalRow",
     "PuppetRow",
     "QueueDepths",

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from ..security import UnreadableCredential
 from .models import FaceAvatarModel, PortalModel, PuppetModel, UserModel
-from .rows import PORTAL_KINDS, PortalRow, PuppetRow, UserRow
+from .rows import PortalKind, PortalRow, PuppetRow, UserRow
 from .store_base import StoreBase
 
 log = logging.getLogger("bridge.db")
@@ -126,8 +126,8 @@ class ContactQueries(StoreBase):
 
     async def save_portal(self, row: PortalRow) -> None:
         """Insert or update; the owner must be a saved user and the room id unused elsewhere."""
-        if row.kind not in PORTAL_KINDS:
-            raise ValueError(f"portal kind must be one of {PORTAL_KINDS}, not {row.kind!r}")
+        if row.kind not in set(PortalKind):
+            raise ValueError(f"portal kind must be a PortalKind, not {row.kind!r}")
         async with self._sessions.begin() as session:
             await session.execute(self._upsert(PortalModel, asdict(row), ["owner", "uin"]))
 

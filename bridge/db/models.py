@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .rows import InboundRow, OutboundRow, PortalRow, PuppetRow, UserRow
+from .rows import InboundRow, OutboundRow, PortalKind, PortalRow, PuppetRow, UserRow
 
 # Fixed constraint names, so that later migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -96,7 +96,9 @@ class PortalModel(Base):
     kind: Mapped[str] = mapped_column(String)
 
     def to_row(self) -> PortalRow:
-        return PortalRow(owner=self.owner, uin=self.uin, room_id=self.room_id, kind=self.kind)
+        return PortalRow(
+            owner=self.owner, uin=self.uin, room_id=self.room_id, kind=PortalKind(self.kind)
+        )
 
 
 class FaceAvatarModel(Base):

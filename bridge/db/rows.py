@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass
@@ -30,6 +31,13 @@ class PuppetRow:
     avatar_mxc: str | None = None
 
 
+class PortalKind(StrEnum):
+    """What a portal's room is for; stored as its value (the ``portals.kind`` CHECK)."""
+
+    DM = "dm"  # the chat with the contact
+    REQUEST = "request"  # a friend request waiting for an answer: joining accepts it
+
+
 @dataclass
 class PortalRow:
     """The Matrix room of one (Matrix user, QQ contact) pair."""
@@ -37,7 +45,7 @@ class PortalRow:
     owner: str
     uin: int
     room_id: str | None = None
-    kind: str = "dm"  # "dm" | "request"
+    kind: PortalKind = PortalKind.DM
 
 
 @dataclass
@@ -80,5 +88,4 @@ class OutboundRow:
     error: str | None = None
 
 
-PORTAL_KINDS = ("dm", "request")
 OUTBOUND_STATES = ("pending", "sent", "failed")
