@@ -301,7 +301,7 @@ class User:
         elif state is ConnectionState.BAD_CREDENTIALS:
             await self._bad_credentials(detail)
 
-    # --- friends: the set, and the answers to friend requests -------------------------------
+    # --- contacts: the friend set, answers to friend requests, names -----------------------
 
     def note_friend(self, uin: int) -> None:
         """QQ told us something only friends hear (a status change)."""
@@ -319,7 +319,7 @@ class User:
         if portal is not None:
             await portal.became_friend()
 
-    def unfriend(self, uin: int) -> None:
+    def unfriend(self, uin: int) -> None:  # `remove`
         self.friends.discard(uin)
 
     async def answer_request(self, uin: int, accept: bool, reason: str = "") -> None:
@@ -336,8 +336,6 @@ class User:
         if portal is not None and portal.is_request and portal.room_id:
             await portal.end(portal.room_id)
         await self.notify(f"You refused the friend request of {name}.")
-
-    # --- what the bridge knows of contacts ----------------------------------------------
 
     async def name_of(self, uin: int) -> str:
         puppet = await self.bridge.puppet(uin)
