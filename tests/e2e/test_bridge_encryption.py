@@ -20,6 +20,7 @@ from mautrix.types import EventType, Obj, PaginationDirection, RoomID
 
 from bridge.demo.synapse import SynapseServer
 from bridge.matrix import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
+from bridge.notices import marked
 
 from .crypto_user import EncryptedMatrixUser
 from .fixtures import _unique
@@ -203,7 +204,7 @@ async def test_a_message_whose_key_never_comes_is_answered(
     assert await push.put(f"nokey-{secrets.token_hex(4)}", [orphan]) == 200  # told once
     await user.wait_for_text(portal, KEY_MISSING_NOTICE, sender=puppet(30076), after=mark)
     await user.wait_for_text(portal, KEY_NEVER_ARRIVED_REASON, sender=puppet(30076), after=mark)
-    notices = [e for e in user.events[mark:] if e.body == KEY_MISSING_NOTICE]
+    notices = [e for e in user.events[mark:] if e.body == marked(KEY_MISSING_NOTICE)]
     assert len(notices) == 1
     outcome = await encrypting_bridge.bridge.db.event_outcome(orphan["event_id"])
     assert outcome == ("failed", KEY_NEVER_ARRIVED_REASON)
