@@ -84,12 +84,17 @@ class Portal:
         A room the puppet or the user is no longer in (an event the bridge missed) is ended
         first, so `pm` never points at a dead room.
         """
-        room_id = self.room_id
-        if room_id is not None and not await self._both_in(room_id):
-            log.info("Portal %s lost its user or puppet; making a new room", room_id)
-            await self.end(room_id)
+        await self.end_if_abandoned()
         _, created = await self._room(PortalKind.DM)
         return created
+
+    async def end_if_abandoned(self) -> None:
+        """End the portal if its room no longer holds the puppet (joined) and the user
+        (joined or invited): a leave or kick the bridge missed. One request to the homeserver."""
+        room_id = self.room_id
+        if room_id is not None and not await self._both_in(room_id):
+            log.info("Portal %s lost its user or puppet; ending it", room_id)
+            await self.end(room_id)
 
     async def open_request_room(self) -> RoomID:
         """An invite from the puppet into a new room for a friend request (unless one exists)."""

@@ -64,9 +64,12 @@ async def puppet_invited(bridge: Bridge, room_id: RoomID, inviter: UserID, uin: 
         )
         return
     if portal.room_id not in (None, room_id):
-        await intent.leave_room(room_id, reason="You already have a chat with this QQ contact.")
-        await portal.notice(f"You invited {name} into another room, but this is your chat.")
-        return
+        await portal.end_if_abandoned()  # a dead room must not keep the user from a new one
+        if portal.room_id is not None:
+            reason = "You already have a chat with this QQ contact."
+            await intent.leave_room(room_id, reason=reason)
+            await portal.notice(f"You invited {name} into another room, but this is your chat.")
+            return
     await intent.join_room_by_id(room_id)
     if strangers := await portal.strangers(room_id):
         await bridge.send_notice(intent, room_id, marked(_crowded(strangers, name, uin)))

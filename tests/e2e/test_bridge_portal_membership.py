@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from mautrix.types import RoomCreatePreset, RoomID, UserID
+from mautrix.types import EventType, RoomCreatePreset, RoomID, UserID
 
 from .harness import LoggedIn, LoggedInSession, QQPeerFactory, UserFactory
 from .matrix_user import MatrixUser, SeenEvent
@@ -169,3 +169,18 @@ async def test_a_second_contact_invited_into_a_portal_is_refused(
     await session.command("pm 30322", "Opened a chat")
     second = await session.user.wait_for_invite(puppet(30322))
     assert second != room
+
+
+async def test_a_second_room_with_the_same_contact_is_refused_in_the_first(
+    logged_in: LoggedIn, puppet: Callable[[int], str]
+) -> None:
+    session = await logged_in("again", 30116)
+    room = await session.open_portal(30117)
+    mark = session.user.mark()
+    other = await session.user.dm(puppet(30117))
+    notice = await session.user.wait_for_text(
+        room, "into another room, but this is your chat", sender=puppet(30117), after=mark
+    )
+    assert notice.msgtype == "m.notice" and notice.body.startswith(MARKER)
+    state = await session.user.client.get_state_event(other, EventType.ROOM_MEMBER, puppet(30117))
+    assert state.serialize()["membership"] == "leave"
