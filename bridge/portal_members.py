@@ -38,6 +38,11 @@ log = logging.getLogger("bridge.portal_members")
 
 # What keeps an answer from reaching QQ: told to the user, who can give it again.
 ANSWER_FAILURES: tuple[type[Exception], ...] = (NotLoggedInError, *QQ_FAILURES)
+# bridge.encryption.require, where the puppet may not turn encryption on in the user's room.
+CLEAR_ROOM_REFUSED = (
+    "This bridge bridges only encrypted chats, and I may not turn encryption on here, so I am "
+    "leaving. Start the chat again with encryption on, or send `pm {uin}` to the bridge bot."
+)
 NOT_LOGGED_IN_REASON = "Log in to QQ first: send `login` to the bridge bot."
 
 
@@ -78,6 +83,10 @@ async def puppet_invited(bridge: Bridge, room_id: RoomID, inviter: UserID, uin: 
     if not await portal.adopt_room(room_id):  # a message from QQ made a room meanwhile
         await intent.leave_room(room_id)
         await portal.notice(f"You invited {name} into another room, but this is your chat.")
+        return
+    if not await portal.enforce_encryption():
+        await portal.notice(CLEAR_ROOM_REFUSED.format(uin=uin))
+        await portal.end(room_id)
         return
     await portal.mark_bridged(room_id)
     if bridge.encryption is not None and await room_is_encrypted(bridge, intent, room_id):
