@@ -6,7 +6,7 @@ Markdown as ``body``, which every client shows as it is, and the HTML as ``forma
 Raw HTML in a text is shown as text, never passed on, and a single line break stays one.
 
 Who speaks: the bot in its management room (and wherever it is the only one of ours); in a
-portal the puppet, since the bot is not a member of most portals. A puppet's notice starts with
+portal the puppet, the one member of ours every portal has. A puppet's notice starts with
 ``BRIDGE_MARKER`` and is an ``m.notice``, so it is never read as the contact's words, which are
 always ``m.text`` without it (docs/architecture.md, "Who speaks").
 """
