@@ -43,9 +43,10 @@ class Memberships:
         """What must hold before the next event is read runs in line, then the record."""
         if await self.bridge.db.event_outcome(event.event_id) is not None:
             return  # handled before: Synapse sent this event again
-        # In line, so that a command sent right after finds the management room as it is:
-        # set up by the bot's invite, or closed by a third person's arrival. Both are safe to
-        # repeat if the bridge dies before the record below.
+        # In line, so that what comes next finds the rooms as they are: a command its
+        # management room set up by the bot's invite or closed by a third person's arrival, a
+        # QQ message no longer the portal a third person came into. All are safe to repeat if
+        # the bridge dies before the record below.
         crowded, crowded_portal = False, None
         target = UserID(event.state_key)
         if self._invites_bot(event):

@@ -44,6 +44,7 @@ CLEAR_ROOM_REFUSED = (
     "leaving. Start the chat again with encryption on, or send `pm {uin}` to the bridge bot."
 )
 NOT_LOGGED_IN_REASON = "Log in to QQ first: send `login` to the bridge bot."
+ALREADY_A_CHAT = "You invited {name} into another room, but this is your chat with them."
 
 
 async def puppet_invited(bridge: Bridge, room_id: RoomID, inviter: UserID, uin: int) -> None:
@@ -56,6 +57,7 @@ async def puppet_invited(bridge: Bridge, room_id: RoomID, inviter: UserID, uin: 
     user = await bridge.user(inviter)
     if not user.has_credentials:
         await intent.leave_room(room_id, reason=NOT_LOGGED_IN_REASON)
+        await user.notify(f"You invited a QQ contact to a chat. {NOT_LOGGED_IN_REASON}")
         return
     portal = await bridge.portal(user, uin)
     name = escape(await user.name_of(uin))
@@ -73,7 +75,7 @@ async def puppet_invited(bridge: Bridge, room_id: RoomID, inviter: UserID, uin: 
         if portal.room_id is not None:
             reason = "You already have a chat with this QQ contact."
             await intent.leave_room(room_id, reason=reason)
-            await portal.notice(f"You invited {name} into another room, but this is your chat.")
+            await portal.notice(ALREADY_A_CHAT.format(name=name))
             return
     await intent.join_room_by_id(room_id)
     if strangers := await portal.strangers(room_id):
@@ -82,7 +84,7 @@ async def puppet_invited(bridge: Bridge, room_id: RoomID, inviter: UserID, uin: 
         return
     if not await portal.adopt_room(room_id):  # a message from QQ made a room meanwhile
         await intent.leave_room(room_id)
-        await portal.notice(f"You invited {name} into another room, but this is your chat.")
+        await portal.notice(ALREADY_A_CHAT.format(name=name))
         return
     if not await portal.enforce_encryption():
         await portal.notice(CLEAR_ROOM_REFUSED.format(uin=uin))
