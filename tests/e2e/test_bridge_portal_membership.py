@@ -83,7 +83,8 @@ async def test_leaving_ends_the_portal_and_pm_opens_a_working_one(
     room = await session.open_portal(30103)
     mark = session.user.mark()
     await session.user.client.leave_room(room)
-    # The bridge saw the leave once the puppet follows (it leaves the ended portal).
+    # Whether the bridge has handled the leave yet or not, `pm` makes a new chat: it also
+    # checks that the room still holds the user.
     await session.command("pm 30103", "Opened a chat")
     new = await session.user.wait_for_invite(puppet(30103))
     assert new != room
