@@ -206,9 +206,9 @@ class Portal:
 
     async def end(self, room_id: RoomID, leave: bool = True) -> bool:
         """The room stops being the portal (the user left, the puppet was kicked, a stranger
-        came in): its row goes, then memory, then (``leave``) the puppet leaves. The next
-        message or `pm` makes a new room. False if the portal is no longer ``room_id`` (a late
-        event about an older room changes nothing)."""
+        came in): its row goes, then memory, then (``leave``) the room is left.
+        The next message or `pm` makes a new room. False if the portal is no longer
+        ``room_id`` (a late event about an older room changes nothing)."""
         async with self._room_lock:
             if self.room_id != room_id:
                 return False
@@ -217,9 +217,20 @@ class Portal:
             self.row = PortalRow(owner=self.row.owner, uin=self.uin)
         log.info("Portal %s of %s, QQ %d ended", room_id, self.user.mxid, self.uin)
         if leave:
-            with contextlib.suppress(*GONE):
-                await self.puppet.intent.leave_room(room_id)
+            await self.leave(room_id)
         return True
+
+    async def leave(self, room_id: RoomID) -> None:
+        """The puppet leaves ``room_id``, and so does the bot where it joined for its device
+        (an encrypted portal; never the user's management room)."""
+        with contextlib.suppress(*GONE):
+            await self.puppet.intent.leave_room(room_id)
+        bot = UserID(self.bridge.config.bot_mxid)
+        if self.user.management_room == room_id:
+            return
+        if await self.bridge.db.state_store.is_joined(room_id, bot):
+            with contextlib.suppress(*GONE):
+                await self.bridge.bot.leave_room(room_id)
 
     async def strangers(self, room_id: RoomID) -> list[UserID]:
         """Members (joined or invited) of ``room_id`` other than the user, this puppet and, in

@@ -123,13 +123,14 @@ async def leave_crowded_portal(
     intent = portal.puppet.intent
     name = escape(await portal.user.name_of(portal.uin))
     await bridge.send_notice(intent, room_id, marked(_crowded([target], name, portal.uin)))
-    await intent.leave_room(room_id)
+    await portal.leave(room_id)
 
 
 async def puppet_removed(bridge: Bridge, room_id: RoomID, uin: int) -> None:
     """The user kicked (or banned) the puppet of ``uin`` from ``room_id``."""
     portal = await bridge.portal_by_room(room_id)
-    if portal is None or portal.uin != uin or not await portal.end(room_id, leave=False):
+    # The puppet is out already; the bot leaves too, where it was in for its device.
+    if portal is None or portal.uin != uin or not await portal.end(room_id):
         return
     name = escape(await portal.user.name_of(uin))
     await portal.user.notify(
