@@ -13,12 +13,6 @@ from .registry import CommandContext, UsageError, command
 
 log = logging.getLogger("bridge.commands")
 
-STATUS_WORDS = {
-    "online": Status.ONLINE,
-    "busy": Status.BUSY,
-    "invisible": Status.INVISIBLE,
-    "offline": Status.OFFLINE,
-}
 STATE_WORDS = {
     ConnectionState.ONLINE: "online",
     ConnectionState.LOGGING_IN: "logging in",
@@ -100,8 +94,8 @@ async def ping(ctx: CommandContext) -> None:
 
 @command("status online|busy|invisible|offline", "Set your QQ status.")
 async def status(ctx: CommandContext) -> None:
-    word = ctx.args[0].lower() if ctx.args else ""
-    if word not in STATUS_WORDS:
+    chosen = Status.from_word(ctx.args[0]) if ctx.args else None
+    if chosen is None:
         raise UsageError("Usage: status online|busy|invisible|offline")
-    await ctx.user.require_client().set_status(STATUS_WORDS[word])
-    await ctx.reply(f"Your QQ status is now {word}.")
+    await ctx.user.require_client().set_status(chosen)
+    await ctx.reply(f"Your QQ status is now {chosen.word}.")

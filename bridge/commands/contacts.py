@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ..notices import escape
-from ..qq.codes import AckCode, AddResult, InfoLevel, Status
+from ..qq.codes import AckCode, AddResult, InfoLevel
 from ..user import User
 from .registry import CommandContext, command
 
-STATUS_NAMES = {Status.ONLINE: "online", Status.BUSY: "busy"}
 MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for a huge one
 
 
@@ -23,7 +22,7 @@ async def friends(ctx: CommandContext) -> None:
     for index, uin in enumerate(friend_list.uins):
         friend = online_by_uin.get(uin)
         if friend:
-            name, state = friend.nick, STATUS_NAMES.get(friend.status, "online")
+            name, state = friend.nick, friend.status.word
         else:
             name, state = await _nick(ctx, uin, lookup=index < MAX_NAME_LOOKUPS), "offline"
         lines.append(f"- {escape(name)} ({uin}): {state}")
@@ -46,10 +45,7 @@ async def online(ctx: CommandContext) -> None:
         await ctx.reply("None of your QQ friends is online.")
         return
     lines = [f"Online ({len(online.friends)}):"]
-    lines += [
-        f"- {escape(f.nick)} ({f.uin}): {STATUS_NAMES.get(f.status, 'online')}"
-        for f in online.friends
-    ]
+    lines += [f"- {escape(f.nick)} ({f.uin}): {f.status.word}" for f in online.friends]
     await ctx.reply("\n".join(lines))
 
 
