@@ -16,9 +16,9 @@ from mautrix.types import EventID, RoomID
 
 from .db import UserRow
 from .inbound import Inbound
-from .outbound import Outbound
+from .outbound import SEND_FAILURES, Outbound
 from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import InfoLevel
+from .qq.codes import InfoLevel, Status
 from .qq.wire import LoginRefused
 from .qq.wire.replies import Event
 
@@ -203,6 +203,38 @@ class User:
         if self.client:
             await self.client.stop()
 
+    @property
+    def status(self) -> Status:
+        """The QQ status the user chose (``status``); every new login sets it again."""
+        return Status(self.row.status)
+
+    async def set_status(self, status: Status) -> None:
+        """Set the user's QQ status now, and store it for every later login (restart, re-login).
+
+        Raises NotLoggedInError, or the client's errors (SendFailed when QQ kept refusing).
+        """
+        await self.require_client().set_status(status)
+        await self.bridge.db.set_user_status(self.mxid, int(status))
+        self.row.status = int(status)  # the database first: memory follows only a write
+
+    async def _restore_status(self, client: QQClient) -> None:
+        """A new login starts ONLINE on the server (seed 004 has no status at login): set the
+        stored status again, so an invisible user is not shown online after a restart."""
+        if self.status is Status.ONLINE:
+            return
+        try:
+            await client.set_status(self.status)
+        except SEND_FAILURES as error:
+            log.warning("Could not set the QQ status of %s again: %s", self.mxid, error)
+            word = self.status.word
+            try:
+                await self.notify(
+                    f"Logged in, but QQ did not take your status {word} again ({error}): you "
+                    f"show as online. Send `status {word}` to try again."
+                )
+            except Exception:  # the homeserver away: the login itself must still stand
+                log.warning("Could not tell %s their status was not restored", self.mxid)
+
     def require_client(self) -> QQClient:
         if self.client is None or self.client.state is ConnectionState.LOGGED_OUT:
             raise NotLoggedInError()
@@ -237,6 +269,7 @@ class User:
     async def _went_online(self, client: QQClient) -> None:
         self.client = client
         await client.start()
+        await self._restore_status(client)
         try:
             await self._read_friends(client)
         except Exception:  # best effort: the login itself worked, and messages must flow

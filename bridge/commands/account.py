@@ -79,7 +79,7 @@ async def logout(ctx: CommandContext) -> None:
     await ctx.reply("Logged out of QQ.")
 
 
-@command("ping", "Tell whether you are logged in to QQ.")
+@command("ping", "Tell whether you are logged in to QQ, and your QQ status.")
 async def ping(ctx: CommandContext) -> None:
     user = ctx.user
     if user.client is None:
@@ -89,7 +89,7 @@ async def ping(ctx: CommandContext) -> None:
             await ctx.reply("You are not logged in to QQ.")
         return
     state = STATE_WORDS[user.client.state]
-    await ctx.reply(f"QQ {user.uin}: {state}.")
+    await ctx.reply(f"QQ {user.uin}: {state}. Your QQ status: {user.status.word}.")
 
 
 @command("status online|busy|invisible|offline", "Set your QQ status.")
@@ -97,5 +97,5 @@ async def status(ctx: CommandContext) -> None:
     chosen = Status.from_word(ctx.args[0]) if ctx.args else None
     if chosen is None:
         raise UsageError("Usage: status online|busy|invisible|offline")
-    await ctx.user.require_client().set_status(chosen)
+    await ctx.user.set_status(chosen)
     await ctx.reply(f"Your QQ status is now {chosen.word}.")
