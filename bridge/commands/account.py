@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from .. import own_status
 from ..login import log_in
 from ..qq.client import ConnectionState
 from ..qq.codes import Status
@@ -97,5 +98,5 @@ async def status(ctx: CommandContext) -> None:
     chosen = Status.from_word(ctx.args[0]) if ctx.args else None
     if chosen is None:
         raise UsageError("Usage: status online|busy|invisible|offline")
-    await ctx.user.set_status(chosen)
+    await own_status.choose(ctx.user, chosen)
     await ctx.reply(f"Your QQ status is now {chosen.word}.")
