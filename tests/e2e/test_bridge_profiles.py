@@ -35,6 +35,22 @@ def member_events(session: LoggedInSession, room: RoomID, mxid: str, after: int)
     ]
 
 
+async def member_event(
+    session: LoggedInSession, room: RoomID, mxid: str, name: str, after: int
+) -> dict[str, Any]:
+    """Wait for a member event of ``mxid`` in ``room`` with display name ``name``."""
+    event = await session.user.wait_for(
+        lambda e: (
+            e.room_id == room
+            and e.type == "m.room.member"
+            and e.raw.get("state_key") == mxid
+            and e.content.get("displayname") == name
+        ),
+        after=after,
+    )
+    return event.content
+
+
 async def shows(session: LoggedInSession, mxid: str, name: str) -> str:
     """The puppet's global profile has display name ``name``; its avatar URL."""
     profile = await session.user.client.get_profile(UserID(mxid))
@@ -55,32 +71,40 @@ async def test_a_new_nickname_and_face_follow_wherever_the_bridge_learns_them(
     first_avatar = await shows(session, contact, "登录前 (QQ)")
     room = await session.open_portal(CONTACT)
 
-    # Query_Stat in `online`: a new nickname and a new face.
+    # Query_Stat in `online`: a new nickname and a new face (a member event for each).
     mark = session.user.mark()
     qq_server.state.change_profile(CONTACT, nick="小明", face=E2E_ACCOUNTS[CONTACT].face + 1)
     await session.command("online", "小明")
     avatar = await shows(session, contact, "小明 (QQ)")
     assert avatar != first_avatar
-    changes = member_events(session, room, contact, mark)
-    assert changes and changes[-1]["displayname"] == "小明 (QQ)"
-    assert changes[-1]["avatar_url"] == avatar
+    await session.user.wait_for(
+        lambda e: (
+            e.room_id == room
+            and e.type == "m.room.member"
+            and e.content.get("avatar_url") == avatar
+        ),
+        after=mark,
+    )
 
-    # Nothing changed: the answer comes with no profile change before it. (Sync hands out
-    # events in the order they happened, so one set before the answer would be seen by now.)
+    # Nothing changed: no member event. The next real change (in `friends`) is the barrier:
+    # the puppet's member events come in order, so one from the `online` would come first.
     mark = session.user.mark()
     await session.command("online", "小明")
-    assert member_events(session, room, contact, mark) == []
+    qq_server.state.change_profile(CONTACT, nick="小明2")
+    await session.command("friends", "小明2")
+    await member_event(session, room, contact, "小明2 (QQ)", mark)
+    assert [c.get("displayname") for c in member_events(session, room, contact, mark)] == [
+        "小明2 (QQ)"
+    ]
+    assert await shows(session, contact, "小明2 (QQ)") == avatar  # the face is the same
 
-    # Query_Stat in `friends`, GetInfo in `info` and in `pm`.
-    for command, nick in (
-        ("friends", "小明2"),
-        (f"info {CONTACT}", "小明3"),
-        (f"pm {CONTACT}", "小明4"),
+    # GetInfo in `info` and in `pm`.
+    for command, nick, answer in (
+        (f"info {CONTACT}", "小明3", "小明3"),
+        (f"pm {CONTACT}", "小明4", "already"),
     ):
         mark = session.user.mark()
         qq_server.state.change_profile(CONTACT, nick=nick)
-        await session.command(command, nick if command != f"pm {CONTACT}" else "already")
-        assert await shows(session, contact, f"{nick} (QQ)") == avatar  # the face is the same
-        assert [c["displayname"] for c in member_events(session, room, contact, mark)] == [
-            f"{nick} (QQ)"
-        ]
+        await session.command(command, answer)
+        await member_event(session, room, contact, f"{nick} (QQ)", mark)
+        assert await shows(session, contact, f"{nick} (QQ)") == avatar
