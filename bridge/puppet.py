@@ -10,7 +10,7 @@ from mautrix.types import ContentURI, PresenceState, UserID
 
 from .avatar import face_png
 from .db import PuppetRow
-from .qq.codes import Status
+from .qq.client import Status
 
 if TYPE_CHECKING:
     from .core import Bridge

@@ -14,20 +14,16 @@ from typing import TYPE_CHECKING
 import sqlalchemy.exc
 from mautrix.types import EventID, RoomID
 
-from .db import UserRow
+from .db import LoginState, UserRow
 from .inbound import Inbound
 from .outbound import Outbound
-from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import InfoLevel
-from .qq.wire import LoginRefused
-from .qq.wire.replies import Event
+from .qq.client import QQ_FAILURES, ConnectionState, Event, InfoLevel, LoginRefused, QQClient
 
 if TYPE_CHECKING:
     from .core import Bridge
 
 log = logging.getLogger("bridge.user")
 
-LOGGED_IN, LOGGED_OUT, BAD_CREDENTIALS = "logged_in", "logged_out", "bad_credentials"
 RESUME_FIRST_RETRY, RESUME_LAST_RETRY = 2.0, 300.0
 
 
@@ -63,7 +59,7 @@ class User:
         ``bad_credentials`` or ``logged_out`` (the provisioning API, bridge status, metrics)."""
         if self.client is not None:
             return self.client.state.value.replace(" ", "_")
-        if self.row.login_state == LOGGED_IN:
+        if self.row.login_state == LoginState.LOGGED_IN:
             return "logging_in"  # resuming: the QQ server has not answered yet
         return self.row.login_state
 
@@ -104,7 +100,7 @@ class User:
             client = self._make_client(uin, password_md5)
             await client.login()
             row = dataclasses.replace(
-                self.row, uin=uin, password_md5=password_md5, login_state=LOGGED_IN
+                self.row, uin=uin, password_md5=password_md5, login_state=LoginState.LOGGED_IN
             )
             try:
                 await self.bridge.db.save_user(row)
@@ -140,10 +136,10 @@ class User:
         """At start-up: log in again with the stored md5, retrying until QQ answers."""
         if self.bridge.config.permission(self.mxid) is None:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
-        elif self.has_credentials and self.row.login_state == LOGGED_IN:
+        elif self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
             self.bridge.status.changed(self)  # CONNECTING until QQ answers
-        elif self.row.uin is not None and self.row.login_state == LOGGED_IN:
+        elif self.row.uin is not None and self.row.login_state == LoginState.LOGGED_IN:
             # The store could not open the stored login (bridge/db/contacts.py): say so.
             await self._bad_credentials("the bridge can no longer read your stored login")
         self.inbound.worker.wake()
@@ -186,7 +182,9 @@ class User:
             await self._forget_login()
 
     async def _forget_login(self) -> None:
-        row = dataclasses.replace(self.row, uin=None, password_md5=None, login_state=LOGGED_OUT)
+        row = dataclasses.replace(
+            self.row, uin=None, password_md5=None, login_state=LoginState.LOGGED_OUT
+        )
         await self.bridge.db.save_user(row)
         self.row = row  # the database first: memory follows only a write that succeeded
 
@@ -210,7 +208,7 @@ class User:
 
     async def wait_for_client(self) -> QQClient | None:
         """The client once logged in; None when there is no login to wait for."""
-        while self.has_credentials and self.row.login_state == LOGGED_IN:
+        while self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             if self.client is not None and self._online.is_set():
                 return self.client
             await self._online.wait()
@@ -272,8 +270,8 @@ class User:
         self._online.clear()
 
     async def _bad_credentials(self, reason: str) -> None:
-        await self.bridge.db.set_login_state(self.mxid, BAD_CREDENTIALS)
-        self.row = dataclasses.replace(self.row, login_state=BAD_CREDENTIALS)
+        await self.bridge.db.set_login_state(self.mxid, LoginState.BAD_CREDENTIALS)
+        self.row = dataclasses.replace(self.row, login_state=LoginState.BAD_CREDENTIALS)
         self._wake_waiters()
         self.bridge.status.changed(self)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bridge.db import Database, PortalRow, PuppetRow, UserRow
+from bridge.db import Database, LoginState, PortalRow, PuppetRow, UserRow
 
 ALICE = "@alice:example.org"
 BOB = "@bob:example.org"
@@ -21,7 +21,7 @@ async def test_users_are_inserted_then_updated(database: Database) -> None:
         uin=3_000_000_001,  # past 2**31: QQ numbers need 64-bit columns
         password_md5="e10adc3949ba59abbe56e057f20f883e",
         management_room="!manage:example.org",
-        login_state="online",
+        login_state=LoginState.LOGGED_IN,
         status=30,
     )
     await database.save_user(logged_in)
@@ -29,7 +29,7 @@ async def test_users_are_inserted_then_updated(database: Database) -> None:
     assert await database.get_user_by_uin(3_000_000_001) == logged_in
     assert await database.get_user_by_uin(42) is None
 
-    await database.save_user(UserRow(ALICE, uin=None, login_state="logged_out"))
+    await database.save_user(UserRow(ALICE, uin=None, login_state=LoginState.LOGGED_OUT))
     assert await database.get_user(ALICE) == UserRow(ALICE)
     assert await database.get_user_by_uin(3_000_000_001) is None
 

@@ -113,6 +113,12 @@ class QQClient:
             until_reachable=transport.wait_reachable,
         )
 
+    @staticmethod
+    def hash_password(password: str) -> str:
+        """The md5 a login sends (32 lower-case hex digits, seed 000): what the bridge keeps
+        and gives to ``QQClient``, so the password itself is never stored."""
+        return requests.password_md5(password)
+
     def __repr__(self) -> str:  # never shows the md5
         return f"<QQClient {self.uin} {self.state.value}>"
 
@@ -130,10 +136,6 @@ class QQClient:
         """The status last set with ``set_status`` (ONLINE after ``login``); a re-login
         restores it, since the server starts every session ONLINE."""
         return self._status
-
-    @property
-    def pending_sends(self) -> int:
-        return len(self._sender)
 
     def max_silence(self) -> float:
         return self.settings.max_silence(self._session.heartbeat, self._session.lapse)
@@ -195,8 +197,17 @@ class QQClient:
         return await self._command(Command.ADD_TO_LIST, build, decode_add_to_list)
 
     async def ack(self, uin: int, code: AckCode, reason: str = "") -> None:
+        """Ack_AddToList as the wire has it; the bridge uses the three named answers below."""
         build = self._build(requests.ack_add_to_list, target=uin, code=code, reason=reason)
         await self._command(Command.ACK_ADD_TO_LIST, build, _no_result)
+
+    async def request_friend(self, uin: int, text: str = "") -> None:
+        """Ask ``uin`` to approve us as a friend (after ``add`` said NEEDS_VERIFICATION)."""
+        await self.ack(uin, AckCode.REQUEST, text)
+
+    async def answer_request(self, uin: int, accept: bool, reason: str = "") -> None:
+        """Accept or refuse the friend request of ``uin``; ``reason`` goes with a refusal."""
+        await self.ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
 
     async def remove(self, uin: int) -> None:
         build = self._build(requests.del_from_list, target=uin)
