@@ -117,13 +117,6 @@ class ContactQueries(StoreBase):
             portal = await session.scalar(select(PortalModel).where(PortalModel.room_id == room_id))
             return portal.to_row() if portal else None
 
-    async def portals_of(self, owner: str) -> list[PortalRow]:
-        async with self._sessions() as session:
-            portals = await session.scalars(
-                select(PortalModel).where(PortalModel.owner == owner).order_by(PortalModel.uin)
-            )
-            return [portal.to_row() for portal in portals]
-
     async def save_portal(self, row: PortalRow) -> None:
         """Insert or update; the owner must be a saved user and the room id unused elsewhere."""
         if row.kind not in PORTAL_KINDS:

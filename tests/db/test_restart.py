@@ -49,7 +49,7 @@ async def test_restart_keeps_everything(location: DatabaseLocation) -> None:
     try:
         assert await database.all_users() == [user]
         assert await database.get_puppet(10002) == puppet
-        assert await database.portals_of(ALICE) == [portal]
+        assert await database.get_portal(ALICE, 10002) == portal
         assert await database.get_face_mxc(5) == "mxc://hs/five"
         assert await database.pending_inbound() == [waiting]
         assert await database.pending_outbound() == [queued]
