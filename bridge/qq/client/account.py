@@ -137,6 +137,11 @@ class QQClient:
         restores it, since the server starts every session ONLINE."""
         return self._status
 
+    @property
+    def polling(self) -> bool:
+        """True from ``start`` until ``stop`` (or ``logout``): the poll loop runs."""
+        return self._poller.running
+
     def max_silence(self) -> float:
         return self.settings.max_silence(self._session.heartbeat, self._session.lapse)
 
