@@ -17,14 +17,24 @@ from mautrix.types import EventID, RoomID
 from .db import LoginState, UserRow
 from .inbound import Inbound
 from .outbound import Outbound
-from .qq.client import QQ_FAILURES, ConnectionState, Event, InfoLevel, LoginRefused, QQClient
+from .qq.client import (
+    QQ_FAILURES,
+    Backoff,
+    ConnectionState,
+    Event,
+    InfoLevel,
+    LoginRefused,
+    QQClient,
+)
 
 if TYPE_CHECKING:
     from .core import Bridge
 
 log = logging.getLogger("bridge.user")
 
-RESUME_FIRST_RETRY, RESUME_LAST_RETRY = 2.0, 300.0
+# The login resume's back-off (the client's one policy, jittered so that after an outage of
+# QQ a thousand users do not all try again in the same second).
+RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER = 2.0, 300.0, 0.2
 
 
 class NotLoggedInError(Exception):
@@ -146,7 +156,7 @@ class User:
         self.outbound.worker.wake()
 
     async def _resume(self) -> None:
-        delay = RESUME_FIRST_RETRY
+        backoff = Backoff(RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER)
         while True:
             async with self._login_lock:
                 if self.client is not None or not self.has_credentials:
@@ -163,8 +173,7 @@ class User:
                 else:
                     await self._went_online(client)
                     return
-            await self.bridge.clock.sleep(delay)
-            delay = min(delay * 2, RESUME_LAST_RETRY)
+            await self.bridge.clock.sleep(backoff.next_delay())
 
     async def logout(self) -> None:
         """Log out and forget the login, releasing the QQ number for anyone to log in to."""
