@@ -51,6 +51,13 @@ class Core:
             await self.until_idle(user.outbound.worker)
         return user
 
+    async def run_for(self, seconds: float, step: float = 0.25) -> None:
+        """Move the clock ``seconds`` forward in steps, letting every task run in between."""
+        for _ in range(round(seconds / step)):
+            await settle()
+            await self.clock.advance(step)
+        await settle()
+
     async def until_idle(self, worker: Worker, step: float = 1.0, limit: float = 3600.0) -> None:
         """Let ``worker`` drain, moving the clock through its back-offs; fails after ``limit``
         fake seconds without it becoming idle."""

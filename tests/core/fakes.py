@@ -8,8 +8,10 @@ mautrix's does. The QQ side is a real ``QQClient`` on ``tests/client/scripted.py
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from mautrix.types import ContentURI, EventID, PresenceState, RoomID, UserID
@@ -49,12 +51,14 @@ class Homeserver:
     # Method name -> errors to raise, one per call, before that method works again.
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
     by_txn: dict[tuple[str, str], EventID] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)  # every method called, in order
     _ids: Iterator[int] = field(default_factory=itertools.count)
 
     def fail(self, method: str, *errors: BaseException) -> None:
         self.failures.setdefault(method, []).extend(errors)
 
     def check(self, method: str) -> None:
+        self.calls.append(method)
         queued = self.failures.get(method)
         if queued:
             raise queued.pop(0)
@@ -73,6 +77,8 @@ class FakeIntent:
         self.homeserver = homeserver
         self.mxid = UserID(mxid)
         self._appservice = appservice
+        # The request log the bridge puts a filter on (bridge/web: hide_login_links).
+        self.api = SimpleNamespace(log=logging.getLogger(f"tests.fake_intent.{mxid}"))
 
     def user(self, mxid: UserID) -> FakeIntent:
         return self._appservice.intent_for(mxid)
