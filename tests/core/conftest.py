@@ -5,7 +5,7 @@ server (tests/client/scripted.py), everything on one FakeClock."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -26,6 +26,7 @@ from .fakes import FakeAppService, Homeserver
 ALICE = "@alice:example.com"
 MANAGEMENT_ROOM = RoomID("!management:example.com")
 UIN = 10001  # the scripted server's account; its friends are 10002 and 10003
+REAL_DEADLINE = 30.0  # seconds a wait may take on a loaded machine before it fails
 
 
 @dataclass
@@ -52,24 +53,38 @@ class Core:
         return user
 
     async def run_for(self, seconds: float, step: float = 0.25) -> None:
-        """Move the clock ``seconds`` forward in steps, letting every task run in between."""
+        """Move the clock ``seconds`` forward, ``step`` at a time, with a real pause between
+        steps for what runs on threads (the database)."""
         for _ in range(round(seconds / step)):
-            await settle()
+            await self._pause()
             await self.clock.advance(step)
-        await settle()
+        await self._pause()
 
-    async def until_idle(self, worker: Worker, step: float = 1.0, limit: float = 3600.0) -> None:
-        """Let ``worker`` drain, moving the clock through its back-offs; fails after ``limit``
-        fake seconds without it becoming idle."""
-        moved = 0.0
-        while True:
-            await settle()
-            if worker.idle.is_set():
-                return
-            if moved >= limit:
-                raise AssertionError(f"{worker.name} still busy after {moved} fake seconds")
+    async def until(
+        self, condition: Callable[[], bool], what: str, step: float = 0.25, limit: float = 3600.0
+    ) -> None:
+        """Move the clock until ``condition`` holds; fails after ``limit`` fake seconds or
+        REAL_DEADLINE real ones. Time moves on between the database's real I/O, so use this
+        for what must happen, never to show that something did not."""
+        loop = asyncio.get_running_loop()
+        deadline, moved = loop.time() + REAL_DEADLINE, 0.0
+        while not condition():
+            if moved >= limit or loop.time() > deadline:
+                raise AssertionError(f"{what}: not after {moved} fake seconds")
+            await self._pause()
             await self.clock.advance(step)
             moved += step
+
+    async def until_idle(self, worker: Worker, step: float = 0.25) -> None:
+        """Let ``worker`` drain, moving the clock through its back-offs and the QQ client's
+        pacing until the worker says it found nothing more to do."""
+        await self._pause()
+        await self.until(worker.idle.is_set, f"{worker.name} idle", step)
+
+    @staticmethod
+    async def _pause() -> None:
+        await settle()
+        await asyncio.sleep(0.001)  # real time: the database runs on a thread
 
 
 @pytest_asyncio.fixture

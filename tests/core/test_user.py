@@ -74,7 +74,7 @@ async def test_the_resume_backs_off_with_jitter_while_qq_is_down(core: Core) -> 
     assert first * (1 - RESUME_JITTER) <= gaps[0] <= first * (1 + RESUME_JITTER)
     assert 2 * first * (1 - RESUME_JITTER) <= gaps[1] <= 2 * first * (1 + RESUME_JITTER)
     core.qq.down = False
-    await core.run_for(RESUME_FIRST_RETRY * 16)  # the next try, however jittered
+    await core.until(lambda: user.client is not None, "the resume got through")
     assert user.client is not None and user.client.state is ConnectionState.ONLINE
 
 
@@ -82,7 +82,8 @@ async def test_a_stored_login_qq_refuses_is_told_and_not_retried(core: Core) -> 
     await _stored_login(core, WRONG_MD5)
     user = await core.bridge.user(ALICE)
     await user.resume()
-    await core.run_for(RESUME_FIRST_RETRY * 10)
+    await core.until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the notice")
+    await core.run_for(RESUME_FIRST_RETRY * 10)  # long enough for a retry, if there were one
     assert user.state == "bad_credentials"
     logins = [seen for seen in core.qq.seen if seen.command == "Login"]
     assert len(logins) == 1
@@ -95,11 +96,12 @@ async def test_a_stored_login_qq_refuses_is_told_and_not_retried(core: Core) -> 
 async def test_a_lost_connection_is_told_once_and_the_return_too(core: Core) -> None:
     user = await core.alice()
     core.qq.down = True
-    await core.run_for(30)  # the poll loop meets the outage
+    await core.until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the outage told")
     core.qq.down = False
-    await core.run_for(120)
+    reconnected = "Reconnected to the QQ server."
+    await core.until(lambda: reconnected in core.homeserver.texts(MANAGEMENT_ROOM), "the return")
     texts = core.homeserver.texts(MANAGEMENT_ROOM)
     assert [t for t in texts if t.startswith("Lost the connection")] != []
     assert len([t for t in texts if t.startswith("Lost the connection")]) == 1
-    assert texts[-1] == "Reconnected to the QQ server."
+    assert texts[-1] == reconnected
     assert user.client is not None and user.client.state is ConnectionState.ONLINE
