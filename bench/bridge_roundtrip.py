@@ -410,7 +410,7 @@ def print_settings(config: Any) -> None:
     print("  bridge config  " + ", ".join(f"qq.{k} {v}" for k, v in BRIDGE_QQ.items()))
     print(
         f"  bridge client  poll {effective.poll_interval} s, while active "
-        f"{effective.active_poll_interval} s (ClientSettings default, not in the config), "
+        f"{effective.active_poll_interval} s (half of it: ClientSettings.from_config), "
         f"idle up to {effective.idle_poll_interval} s, send every {effective.send_interval} s"
     )
     print(

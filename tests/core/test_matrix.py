@@ -4,6 +4,7 @@ often it comes, a stranger's message ignored, a command answered after the trans
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import Callable
 from typing import cast
@@ -95,5 +96,21 @@ async def test_a_command_that_fails_is_answered_not_lost(core: Core) -> None:
     await _until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the answer")
     assert core.homeserver.texts(MANAGEMENT_ROOM) == [
         "You are not logged in to QQ. Send `login` first."
+    ]
+    await handler.stop()
+
+
+async def test_a_penalty_is_answered_with_the_configured_wait(core: Core) -> None:
+    settings = core.bridge.client_settings
+    core.bridge.client_settings = dataclasses.replace(settings, penalty_wait=7.0)
+    await core.alice()
+    bot = UserID(core.bridge.config.bot_mxid)
+    await core.bridge.db.state_store.set_membership(MANAGEMENT_ROOM, bot, Membership.JOIN)
+    core.qq.penalties["DelFromList"] = 1
+    handler = MatrixHandler(core.bridge)
+    await handler.handle_event(_message(MANAGEMENT_ROOM, "remove 10002"))
+    await _until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the answer")
+    assert core.homeserver.texts(MANAGEMENT_ROOM) == [
+        "QQ says that was too fast (a penalty): wait 7 seconds and try again."
     ]
     await handler.stop()
