@@ -123,7 +123,7 @@ class Inbound:
                 return await (await user.bridge.portal(user, sender)).send(text, txn_id)
             case StatusChange(sender, status):
                 user.note_friend(sender)
-                await (await user.bridge.puppet(sender)).set_status(status)
+                await user.bridge.presence.report(user.mxid, sender, status)
                 return None
             case FriendRequest(sender, text):
                 return await self._friend_request(sender, text, txn_id)
@@ -154,7 +154,7 @@ class Inbound:
     async def _friend_request(self, sender: int, text: str, txn_id: str) -> EventID | None:
         """A friend request: its own room, unless a DM with this contact already exists."""
         user = self.user
-        await user.learn_profile(sender)
+        await user.learn_profile(sender, fresh=True)  # a stranger's profile may be new
         portal = await user.bridge.portal(user, sender)
         name = await user.name_of(sender)
         if portal.room_id is None or portal.is_request:

@@ -83,7 +83,7 @@ async def test_a_command_is_answered_in_the_management_room(core: Core) -> None:
     handler = MatrixHandler(core.bridge)
     await handler.handle_event(_message(MANAGEMENT_ROOM, "ping"))
     await _until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the answer")
-    assert core.homeserver.texts(MANAGEMENT_ROOM) == ["QQ 10001: online."]
+    assert core.homeserver.texts(MANAGEMENT_ROOM) == ["QQ 10001: online. Your QQ status: online."]
     await handler.stop()
 
 

@@ -1,11 +1,9 @@
-"""A QQ contact as a Matrix user (bridge/puppet.py): profile pushed once, presence mapped."""
+"""A QQ contact as a Matrix user (bridge/puppet.py): the profile pushed once, and again when it
+changes (presence is bridge/presence.py's, tested in tests/bridge)."""
 
 from __future__ import annotations
 
 import pytest
-from mautrix.types import PresenceState
-
-from bridge.qq.client import Status
 
 from .conftest import Core
 
@@ -44,17 +42,3 @@ async def test_a_failed_push_is_tried_again_next_time(core: Core) -> None:
     assert not puppet.row.name_set
     await puppet.sync_to_matrix()
     assert core.homeserver.displaynames[PUPPET].startswith("小红")
-
-
-@pytest.mark.parametrize(
-    ("status", "presence"),
-    [
-        (Status.ONLINE, PresenceState.ONLINE),
-        (Status.BUSY, PresenceState.UNAVAILABLE),
-        (Status.OFFLINE, PresenceState.OFFLINE),
-        (Status.INVISIBLE, PresenceState.OFFLINE),
-    ],
-)
-async def test_status_becomes_presence(core: Core, status: Status, presence: PresenceState) -> None:
-    await (await core.bridge.puppet(10002)).set_status(status)
-    assert core.homeserver.presence[PUPPET] is presence
