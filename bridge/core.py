@@ -53,7 +53,7 @@ class Bridge:
         self._lock = asyncio.Lock()
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
-        self.client_settings = client_settings(config)
+        self.client_settings = ClientSettings.from_config(config.qq_settings)
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
         self.encryption: Encryption | None = None
         self.status = StatusPusher(self)
@@ -145,17 +145,3 @@ class Bridge:
         if row is None:
             return None
         return await self.portal(await self.user(row.owner), row.uin)
-
-
-def client_settings(config: Config) -> ClientSettings:
-    """The QQ client's tunables from the ``qq`` section of the config."""
-    qq = config.qq_settings
-    return ClientSettings(
-        poll_interval=float(qq["poll_interval"]),
-        # While a chat is active the client polls faster than poll_interval, never slower.
-        active_poll_interval=float(qq["poll_interval"]) / 2,
-        idle_poll_interval=float(qq["max_poll_interval"]),
-        send_interval=float(qq["send_interval"]),
-        penalty_wait=float(qq["penalty_wait"]),
-        max_penalties=int(qq["max_penalties"]),
-    )

@@ -16,13 +16,19 @@ import sqlalchemy.exc
 from mautrix.types import EventID, RoomID
 
 from . import own_status
-from .db import UserRow
+from .db import LoginState, UserRow
 from .inbound import Inbound
 from .outbound import Outbound
-from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import AckCode, InfoLevel, Status
-from .qq.wire import LoginRefused
-from .qq.wire.replies import Event
+from .qq.client import (
+    QQ_FAILURES,
+    Backoff,
+    ConnectionState,
+    Event,
+    InfoLevel,
+    LoginRefused,
+    QQClient,
+    Status,
+)
 from .roster import take_online
 
 if TYPE_CHECKING:
@@ -30,8 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.user")
 
-LOGGED_IN, LOGGED_OUT, BAD_CREDENTIALS = "logged_in", "logged_out", "bad_credentials"
-RESUME_FIRST_RETRY, RESUME_LAST_RETRY = 2.0, 300.0
+# The login resume's back-off (the client's one policy, jittered so that after an outage of
+# QQ a thousand users do not all try again in the same second).
+RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER = 2.0, 300.0, 0.2
 
 
 class NotLoggedInError(Exception):
@@ -66,7 +73,7 @@ class User:
         ``bad_credentials`` or ``logged_out`` (the provisioning API, bridge status, metrics)."""
         if self.client is not None:
             return self.client.state.value.replace(" ", "_")
-        if self.row.login_state == LOGGED_IN:
+        if self.row.login_state == LoginState.LOGGED_IN:
             return "logging_in"  # resuming: the QQ server has not answered yet
         return self.row.login_state
 
@@ -107,7 +114,7 @@ class User:
             client = self._make_client(uin, password_md5)
             await client.login()
             row = dataclasses.replace(
-                self.row, uin=uin, password_md5=password_md5, login_state=LOGGED_IN
+                self.row, uin=uin, password_md5=password_md5, login_state=LoginState.LOGGED_IN
             )
             try:
                 await self.bridge.db.save_user(row)
@@ -143,17 +150,17 @@ class User:
         """At start-up: log in again with the stored md5, retrying until QQ answers."""
         if self.bridge.config.permission(self.mxid) is None:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
-        elif self.has_credentials and self.row.login_state == LOGGED_IN:
+        elif self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
             self.bridge.status.changed(self)  # CONNECTING until QQ answers
-        elif self.row.uin is not None and self.row.login_state == LOGGED_IN:
+        elif self.row.uin is not None and self.row.login_state == LoginState.LOGGED_IN:
             # The store could not open the stored login (bridge/db/contacts.py): say so.
             await self._bad_credentials("the bridge can no longer read your stored login")
         self.inbound.worker.wake()
         self.outbound.worker.wake()
 
     async def _resume(self) -> None:
-        delay = RESUME_FIRST_RETRY
+        backoff = Backoff(RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER)
         while True:
             async with self._login_lock:
                 if self.client is not None or not self.has_credentials:
@@ -170,8 +177,7 @@ class User:
                 else:
                     await self._went_online(client)
                     return
-            await self.bridge.clock.sleep(delay)
-            delay = min(delay * 2, RESUME_LAST_RETRY)
+            await self.bridge.clock.sleep(backoff.next_delay())
 
     async def logout(self) -> None:
         """Log out and forget the login, releasing the QQ number for anyone to log in to."""
@@ -190,7 +196,9 @@ class User:
             await self._forget_login()
 
     async def _forget_login(self) -> None:
-        row = dataclasses.replace(self.row, uin=None, password_md5=None, login_state=LOGGED_OUT)
+        row = dataclasses.replace(
+            self.row, uin=None, password_md5=None, login_state=LoginState.LOGGED_OUT
+        )
         await self.bridge.db.save_user(row)
         self.row = row  # the database first: memory follows only a write that succeeded
 
@@ -220,7 +228,7 @@ class User:
 
     async def wait_for_client(self) -> QQClient | None:
         """The client once logged in; None when there is no login to wait for."""
-        while self.has_credentials and self.row.login_state == LOGGED_IN:
+        while self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             if self.client is not None and self._online.is_set():
                 return self.client
             await self._online.wait()
@@ -281,8 +289,8 @@ class User:
         self._online.clear()
 
     async def _bad_credentials(self, reason: str) -> None:
-        await self.bridge.db.set_login_state(self.mxid, BAD_CREDENTIALS)
-        self.row = dataclasses.replace(self.row, login_state=BAD_CREDENTIALS)
+        await self.bridge.db.set_login_state(self.mxid, LoginState.BAD_CREDENTIALS)
+        self.row = dataclasses.replace(self.row, login_state=LoginState.BAD_CREDENTIALS)
         self._wake_waiters()
         await self.bridge.presence.forget_user(self.mxid)  # no login to tell who is online
         self.bridge.status.changed(self)
@@ -332,7 +340,7 @@ class User:
         """Accept or refuse ``uin``'s friend request (the commands, joining or leaving its
         room). Raises NotLoggedInError or QQ_FAILURES when QQ could not be told: then nothing
         changed, and the answer can be given again."""
-        await self.require_client().ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
+        await self.require_client().answer_request(uin, accept, reason)
         name = await self.name_of(uin)
         if accept:
             await self.befriend(uin)

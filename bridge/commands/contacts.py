@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..notices import escape
-from ..qq.codes import AckCode, AddResult, InfoLevel
+from ..qq.client import AddResult, InfoLevel
 from ..roster import take_online, take_profile
 from .registry import CommandContext, command
 
@@ -69,7 +69,7 @@ async def add(ctx: CommandContext) -> None:
         await ctx.user.befriend(uin)
         await ctx.reply(f"QQ {uin} is now your friend. Send `pm {uin}` to chat.")
     elif added.result is AddResult.NEEDS_VERIFICATION:
-        await client.ack(uin, AckCode.REQUEST, ctx.text_after(1))
+        await client.request_friend(uin, ctx.text_after(1))
         await ctx.reply(f"QQ {uin} must approve: your friend request was sent.")
     else:
         await ctx.reply(f"QQ {uin} does not accept friend requests.")

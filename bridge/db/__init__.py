@@ -2,14 +2,26 @@
 
 from .database import Database
 from .queues import QueueDepths
-from .rows import InboundRow, NewOutbound, OutboundRow, PortalKind, PortalRow, PuppetRow, UserRow
+from .rows import (
+    InboundRow,
+    LoginState,
+    NewOutbound,
+    OutboundRow,
+    OutboundState,
+    PortalKind,
+    PortalRow,
+    PuppetRow,
+    UserRow,
+)
 from .state_store import SQLStateStore
 
 __all__ = [
     "Database",
     "InboundRow",
+    "LoginState",
     "NewOutbound",
     "OutboundRow",
+    "OutboundState",
     "PortalKind",
     "PortalRow",
     "PuppetRow",

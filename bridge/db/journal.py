@@ -12,8 +12,10 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, false, insert, select, true, update
 
+from ..qq.client import Event
+from .events import encode_event
 from .models import InboundModel, OutboundModel
-from .rows import OUTBOUND_STATES, InboundRow, NewOutbound, OutboundRow
+from .rows import InboundRow, NewOutbound, OutboundRow, OutboundState
 from .store_base import DialectInsert, StoreBase
 
 # Pending rows are read this many at a time: a backlog of thousands of long messages must not
@@ -24,22 +26,21 @@ PAGE = 100
 class JournalQueries(StoreBase):
     # inbound
 
-    async def add_inbound(self, owner: str, items: list[tuple[int, str, str]]) -> list[InboundRow]:
-        """Journal a batch of (uin, kind, text) in one transaction; ids increase in batch order."""
-        if not items:
+    async def add_inbound(self, owner: str, events: list[Event]) -> list[InboundRow]:
+        """Journal a batch of QQ events in one transaction; ids increase in batch order."""
+        if not events:
             return []
         received_at = time.time()
         values = [
             {
                 "owner": owner,
-                "uin": uin,
-                "kind": kind,
-                "text": text,
+                "type": type_name,
+                "payload": payload,
                 "received_at": received_at,
                 "done": False,
                 "event_id": None,
             }
-            for uin, kind, text in items
+            for type_name, payload in map(encode_event, events)
         ]
         # One multi-row INSERT; sort_by_parameter_order makes the database assign ids in order.
         statement = insert(InboundModel).returning(InboundModel, sort_by_parameter_order=True)
@@ -90,7 +91,7 @@ class JournalQueries(StoreBase):
                 event_id=item.event_id,
                 text=item.text,
                 created_at=created_at,
-                state="pending",
+                state=OutboundState.PENDING,
                 error=None,
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
@@ -102,7 +103,7 @@ class JournalQueries(StoreBase):
         """Rows not yet sent to QQ nor given up on, oldest first: at most ``limit`` with ids
         above ``after``."""
         query = select(OutboundModel).where(
-            OutboundModel.state == "pending", OutboundModel.id > after
+            OutboundModel.state == OutboundState.PENDING, OutboundModel.id > after
         )
         if owner is not None:
             query = query.where(OutboundModel.owner == owner)
@@ -118,9 +119,9 @@ class JournalQueries(StoreBase):
             .where(
                 OutboundModel.event_id == event_id,
                 OutboundModel.owner == owner,
-                OutboundModel.state == "pending",
+                OutboundModel.state == OutboundState.PENDING,
             )
-            .values(state="failed", error=reason)
+            .values(state=OutboundState.FAILED, error=reason)
         )
         async with self._sessions.begin() as session:
             result = await session.execute(statement)
@@ -135,7 +136,7 @@ class JournalQueries(StoreBase):
             .where(
                 OutboundModel.event_id == event_id,
                 OutboundModel.owner == owner,
-                OutboundModel.state == "sent",
+                OutboundModel.state == OutboundState.SENT,
                 OutboundModel.error.is_(None),
             )
             .values(error=note)
@@ -144,10 +145,13 @@ class JournalQueries(StoreBase):
             result = await session.execute(statement)
         return cast(CursorResult[Any], result).rowcount == 1
 
-    async def finish_outbound(self, row_id: int, state: str, error: str | None = None) -> None:
-        """Record the outcome of sending a row: "sent", or "failed" with an `error`."""
-        if state not in OUTBOUND_STATES:
-            raise ValueError(f"outbound state must be one of {OUTBOUND_STATES}, not {state!r}")
+    async def finish_outbound(
+        self, row_id: int, state: OutboundState, error: str | None = None
+    ) -> None:
+        """Record the outcome of sending a row: SENT, or FAILED with an `error` (PENDING: send
+        it again). A state that is no OutboundState raises ValueError."""
+        if state not in set(OutboundState):
+            raise ValueError(f"outbound state must be one of {list(OutboundState)}, not {state!r}")
         await self._update_one(OutboundModel, row_id, {"state": state, "error": error})
 
     # both
@@ -167,7 +171,7 @@ class JournalQueries(StoreBase):
             )
             outbound = await session.execute(
                 delete(OutboundModel).where(
-                    OutboundModel.state != "pending", OutboundModel.created_at < cutoff
+                    OutboundModel.state != OutboundState.PENDING, OutboundModel.created_at < cutoff
                 )
             )
         return sum(cast(CursorResult[Any], result).rowcount for result in (inbound, outbound))

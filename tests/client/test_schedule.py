@@ -56,3 +56,18 @@ def test_max_silence_is_a_safe_fraction_of_heartbeat_and_a_third_of_lapse() -> N
 def test_settings_refuse_values_that_would_break_the_loops(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         ClientSettings(**bad)  # type: ignore[arg-type]
+
+
+def test_settings_from_the_bridge_config_poll_twice_as_often_while_active() -> None:
+    qq = {
+        "poll_interval": 2,
+        "max_poll_interval": 30,
+        "send_interval": 1.5,
+        "penalty_wait": 25,
+        "max_penalties": 4,
+        "max_reply_bytes": 1024,  # the transport's, not the client's
+    }
+    settings = ClientSettings.from_config(qq)
+    assert (settings.poll_interval, settings.active_poll_interval) == (2.0, 1.0)
+    assert settings.idle_poll_interval == 30.0 and settings.send_interval == 1.5
+    assert (settings.penalty_wait, settings.max_penalties) == (25.0, 4)
