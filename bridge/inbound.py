@@ -132,7 +132,7 @@ class Inbound:
                 await user.learn_profile(sender)
                 portal = await user.bridge.portal(user, sender)
                 name = escape(await user.name_of(sender))
-                await user.befriend(sender)
+                await user.friends.befriend(sender)
                 return await portal.announce(f"{name} accepted your friend request.", txn_id)
             case RequestRejected(sender, reason):
                 name = await user.name_of(sender)

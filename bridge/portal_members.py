@@ -14,8 +14,8 @@ and, in an encrypted room, the bot (for its device). So:
 
 An ended portal is a deleted row: the next message from QQ, or `pm`, opens a new room, and the
 puppet invited back into its old room takes that room up again. Answers to a friend request
-by joining or leaving its room go to ``User.answer_request``; one that QQ could not be given is
-told, and can be given again with a command.
+by joining or leaving its room go to ``User.friends`` (bridge/friends.py); one that QQ could
+not be given is told, and can be given again with a command.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ async def _answer(portal: Portal, accept: bool) -> None:
     user is, with the command that gives the answer again."""
     user, uin = portal.user, portal.uin
     try:
-        await user.answer_request(uin, accept)
+        await user.friends.answer(uin, accept)
     except ANSWER_FAILURES as error:
         why = _why(error)
         name = escape(await user.name_of(uin))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy.exc
@@ -17,6 +16,7 @@ from mautrix.types import EventID, RoomID
 
 from . import own_status
 from .db import LoginState, UserRow
+from .friends import Friends
 from .inbound import Inbound
 from .outbound import Outbound
 from .qq.client import (
@@ -51,7 +51,7 @@ class User:
         self.bridge = bridge
         self.row = row
         self.client: QQClient | None = None
-        self.friends: set[int] = set()
+        self.friends = Friends(self)  # the set QQ reported, and friend requests' answers
         self.inbound = Inbound(self)
         self.outbound = Outbound(self)
         self._online = asyncio.Event()
@@ -267,7 +267,7 @@ class User:
 
     async def _read_friends(self, client: QQClient) -> None:
         """At every login: the friend list, and their nicknames, faces and statuses."""
-        self.know_friends((await client.friends()).uins)
+        self.friends.know((await client.friends()).uins)
         await take_online(self, await client.online(), self.friends)
 
     async def _drop_client(self, log_out: bool = False) -> None:
@@ -318,38 +318,11 @@ class User:
         elif state is ConnectionState.BAD_CREDENTIALS:
             await self._bad_credentials(detail)
 
-    # --- contacts: the friend set, answers to friend requests, names -----------------------
+    # --- what the bridge knows of contacts ----------------------------------------------
 
     def note_friend(self, uin: int) -> None:
         """QQ told us something only friends hear (a status change)."""
         self.friends.add(uin)
-
-    def know_friends(self, uins: Iterable[int]) -> None:  # QQ's whole list (login, `friends`)
-        self.friends = set(uins)
-
-    def unfriend(self, uin: int) -> None:  # `remove`
-        self.friends.discard(uin)
-
-    async def befriend(self, uin: int) -> None:
-        """``uin`` is a friend now (a request answered, or `add`): a request room becomes a DM."""
-        self.friends.add(uin)
-        if portal := await self.bridge.existing_portal(self, uin):
-            await portal.became_friend()
-
-    async def answer_request(self, uin: int, accept: bool, reason: str = "") -> None:
-        """Accept or refuse ``uin``'s friend request (the commands, joining or leaving its
-        room). Raises NotLoggedInError or QQ_FAILURES when QQ could not be told: then nothing
-        changed, and the answer can be given again."""
-        await self.require_client().answer_request(uin, accept, reason)
-        name = await self.name_of(uin)
-        if accept:
-            await self.befriend(uin)
-            await self.notify(f"You and {name} are now QQ friends.")
-            return
-        portal = await self.bridge.existing_portal(self, uin)
-        if portal and portal.is_request and portal.room_id:
-            await portal.end(portal.room_id)
-        await self.notify(f"You refused the friend request of {name}.")
 
     async def name_of(self, uin: int) -> str:
         puppet = await self.bridge.puppet(uin)

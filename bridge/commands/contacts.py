@@ -14,7 +14,7 @@ MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for
 async def friends(ctx: CommandContext) -> None:
     client = ctx.user.require_client()
     friend_list, online = await client.friends(), await client.online()
-    ctx.user.know_friends(friend_list.uins)
+    ctx.user.friends.know(friend_list.uins)
     await take_online(ctx.user, online, ctx.user.friends)
     online_by_uin = {friend.uin: friend for friend in online.friends}
     if not friend_list.uins:
@@ -66,7 +66,7 @@ async def add(ctx: CommandContext) -> None:
     client, uin = ctx.user.require_client(), ctx.uin_arg(0)
     added = await client.add(uin)
     if added.result is AddResult.ADDED:
-        await ctx.user.befriend(uin)
+        await ctx.user.friends.befriend(uin)
         await ctx.reply(f"QQ {uin} is now your friend. Send `pm {uin}` to chat.")
     elif added.result is AddResult.NEEDS_VERIFICATION:
         await client.request_friend(uin, ctx.text_after(1))
@@ -77,19 +77,19 @@ async def add(ctx: CommandContext) -> None:
 
 @command("accept <uin>", "Accept a QQ friend request.")
 async def accept(ctx: CommandContext) -> None:
-    await ctx.user.answer_request(ctx.uin_arg(0), accept=True)
+    await ctx.user.friends.answer(ctx.uin_arg(0), accept=True)
 
 
 @command("reject <uin> [reason]", "Refuse a QQ friend request.")
 async def reject(ctx: CommandContext) -> None:
-    await ctx.user.answer_request(ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
+    await ctx.user.friends.answer(ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
 
 
 @command("remove <uin>", "Remove a QQ friend.")
 async def remove(ctx: CommandContext) -> None:
     uin = ctx.uin_arg(0)
     await ctx.user.require_client().remove(uin)
-    ctx.user.unfriend(uin)
+    ctx.user.friends.discard(uin)
     await ctx.reply(f"Removed QQ {uin} from your friends.")
 
 
