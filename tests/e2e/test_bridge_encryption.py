@@ -17,7 +17,7 @@ import pytest
 from mautrix.api import Method, Path
 from mautrix.types import EventType, Obj, PaginationDirection, RoomID
 
-from bridge.matrix import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
+from bridge.e2ee.events import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
 from bridge.notices import marked
 
 from .crypto_user import EncryptedMatrixUser, login
