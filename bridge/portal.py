@@ -34,6 +34,7 @@ from mautrix.types import (
 from .db import PortalKind, PortalRow
 from .e2ee.sending import room_is_encrypted, send_message
 from .notices import bridge_notice_content
+from .portal_names import name_portal
 from .puppet import Puppet
 
 if TYPE_CHECKING:
@@ -140,6 +141,8 @@ class Portal:
                 initial_state.append(
                     {"type": "m.room.encryption", "content": {"algorithm": MEGOLM}}
                 )
+                if kind is PortalKind.DM:  # the bot is a member too (portal_names.py)
+                    extra = {"name": self.puppet.displayname}
             # In an encrypted portal the bot (its device) joins before the owner is invited: the
             # owner's first message must already be encrypted for the bot's device too.
             bot = UserID(self.bridge.config.bot_mxid)
@@ -192,16 +195,18 @@ class Portal:
         with contextlib.suppress(MForbidden):  # already invited
             await self.puppet.intent.invite_user(self.room_id, bot)
         await self.bridge.bot.join_room_by_id(self.room_id)
+        await name_portal(self.bridge, self.puppet, self.room_id)
 
     async def became_friend(self) -> None:
         """A request room turns into the ordinary DM once the request is accepted: the
-        database first, then the room loses the request's name and topic, as any DM has none."""
+        database first, then the room loses the request's topic, and its name becomes a DM's
+        (portal_names.py)."""
         async with self._room_lock:
             room_id = self.room_id
             if not (self.is_request and room_id):
                 return
             await self._save(room_id, PortalKind.DM)
-        await self.puppet.intent.set_room_name(room_id, "")
+        await name_portal(self.bridge, self.puppet, room_id)
         await self.puppet.intent.set_room_topic(room_id, "")
 
     async def end(self, room_id: RoomID, leave: bool = True) -> bool:

@@ -131,6 +131,14 @@ class ContactQueries(StoreBase):
         async with self._sessions.begin() as session:
             await session.execute(self._upsert(PortalModel, asdict(row), ["owner", "uin"]))
 
+    async def portal_rooms_of(self, uin: int) -> list[tuple[str, PortalKind]]:
+        """(room id, kind) of every portal with QQ contact ``uin``, whoever's it is."""
+        query = select(PortalModel.room_id, PortalModel.kind).where(
+            PortalModel.uin == uin, PortalModel.room_id.is_not(None)
+        )
+        async with self._sessions() as session:
+            return [(str(room), PortalKind(kind)) for room, kind in await session.execute(query)]
+
     async def delete_portal(self, owner: str, uin: int) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
