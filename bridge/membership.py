@@ -66,7 +66,9 @@ class Memberships:
                 leave_crowded_portal(self.bridge, crowded_portal, event.room_id, target)
             )
         if not self._invites_bot(event):
-            self._background.later(self._membership(event))
+            # A failure is told in the room (a request accepted by joining, a puppet that
+            # could not join): the event is not tried again.
+            self._background.later(self._membership(event), tell=event.room_id)
 
     async def _membership(self, event: StateEvent) -> None:
         if not isinstance(event.content, MemberStateEventContent):

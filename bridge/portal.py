@@ -153,13 +153,15 @@ class Portal:
                 initial_state=initial_state,
                 **extra,
             )
-            await self._save(room_id, kind)
             if encrypted:
                 await self.bridge.db.state_store.set_encryption_info(room_id, {"algorithm": MEGOLM})
                 await self.bridge.bot.join_room_by_id(room_id)
                 await self.puppet.intent.invite_user(
                     room_id, UserID(self.user.mxid), extra_content={"is_direct": True}
                 )
+            # Saved once the user is invited: if the bot's join or the invite fails, no portal
+            # points at a room without its user, and the next try makes a new room.
+            await self._save(room_id, kind)
             log.info("Created %s portal %s for %s, QQ %d", kind, room_id, self.user.mxid, self.uin)
             return room_id, True
 

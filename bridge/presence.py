@@ -92,6 +92,8 @@ class PresenceKeeper:
         while True:
             await self.bridge.clock.sleep(self.refresh)
             for uin, status in list(self._kept.items()):
+                if self._kept.get(uin) != status:
+                    continue  # reported otherwise (offline, say) while this round ran
                 try:
                     await self._set(uin, status)
                 except asyncio.CancelledError:

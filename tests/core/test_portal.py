@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from mautrix.errors import MForbidden
+from mautrix.errors import MatrixConnectionError, MForbidden
 
 from bridge.db import PortalKind, PortalRow
+from bridge.qq.client import TextMessage
 
 from .conftest import ALICE, Core
 
@@ -67,3 +68,18 @@ async def test_a_notice_needs_a_room(core: Core) -> None:
     portal = await core.bridge.portal(user, 10002)
     assert await portal.notice("nowhere to say it") is None
     assert core.homeserver.sent == []
+
+
+async def test_an_encrypted_portal_whose_invite_failed_is_made_again(core: Core) -> None:
+    """With encryption on (the example config), the room is made with the bot and the user is
+    invited next: if that invite fails, no portal may point at a room without its user."""
+    core.bridge.config["bridge.encryption.allow"] = True
+    core.bridge.config["bridge.encryption.default"] = True
+    user = await core.alice()
+    core.homeserver.fail("invite_user", MatrixConnectionError("synapse away"))
+    await user.inbound.record([TextMessage(10002, "hello alice")])
+    await core.until_idle(user.inbound.worker)
+    delivered = [room for room in core.homeserver.rooms if core.homeserver.texts(room)]
+    assert len(delivered) == 1
+    invited = [whom for room, _, whom in core.homeserver.invites if room == delivered[0]]
+    assert "@alice:example.com" in invited

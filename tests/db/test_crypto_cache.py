@@ -6,6 +6,9 @@ that committed; a write that fails leaves the copy unset, so the next read is th
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from mautrix.crypto import InboundGroupSession, OlmAccount, OutboundGroupSession
 from mautrix.errors import GroupSessionWithheldError
@@ -95,3 +98,66 @@ async def test_devices_are_handed_out_as_copies(database: Database) -> None:
     assert await store.find_device_by_key(ALICE, IdentityKey("other")) is None
     assert await store.get_device(ALICE, DeviceID("PHONE")) == device
     assert await store.get_devices(UserID("@bob:example.org")) is None
+
+
+async def test_a_removal_during_a_save_is_not_undone(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mautrix removes a room's outbound session when a member leaves, while a message's save
+    may be waiting for the database: the save must not put the removed session back."""
+    store = cached(database)
+    session = OutboundGroupSession(ROOM)
+    session.shared = True
+    await store.add_outbound_group_session(session)
+    save = SQLCryptoStore.update_outbound_group_session
+    go = asyncio.Event()
+
+    async def slow_save(self: SQLCryptoStore, session: OutboundGroupSession) -> None:
+        await go.wait()
+        await save(self, session)
+
+    monkeypatch.setattr(SQLCryptoStore, "update_outbound_group_session", slow_save)
+    session.encrypt("hello")  # type: ignore[no-untyped-call]
+    saving = asyncio.create_task(store.update_outbound_group_session(session))
+    await asyncio.sleep(0)  # the save is waiting for the database
+    await store.remove_outbound_group_session(ROOM)
+    go.set()
+    await saving
+    assert await store.get_outbound_group_session(ROOM) is None
+
+
+async def test_a_slow_read_does_not_undo_a_newer_device_list(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = cached(database)
+    phone, laptop = device("PHONE"), device("LAPTOP")
+    await store.put_devices(ALICE, {DeviceID("PHONE"): phone})
+    store._devices.changing()  # as after a start: nothing in memory yet
+    read = SQLCryptoStore.get_devices
+    go = asyncio.Event()
+
+    async def slow_read(self: SQLCryptoStore, user_id: UserID) -> Any:
+        devices = await read(self, user_id)
+        await go.wait()
+        return devices
+
+    monkeypatch.setattr(SQLCryptoStore, "get_devices", slow_read)
+    reading = asyncio.create_task(store.get_devices(ALICE))
+    await asyncio.sleep(0.05)  # the read has its (old) answer and waits
+    await store.put_devices(ALICE, {DeviceID("PHONE"): phone, DeviceID("LAPTOP"): laptop})
+    go.set()
+    await reading
+    monkeypatch.undo()
+    assert set(await store.get_devices(ALICE) or {}) == {"PHONE", "LAPTOP"}
+
+
+def device(name: str) -> DeviceIdentity:
+    return DeviceIdentity(
+        user_id=ALICE,
+        device_id=DeviceID(name),
+        identity_key=IdentityKey(name),
+        signing_key=SigningKey(name),
+        trust=TrustState.UNVERIFIED,
+        deleted=False,
+        name=name,
+    )
