@@ -49,6 +49,9 @@ class Bridge:
         self._users: dict[str, User] = {}
         self._puppets: dict[int, Puppet] = {}
         self._portals: dict[tuple[str, int], Portal] = {}
+        # Room -> portal, for the Matrix side's look-up of every message; checked against the
+        # portal's own room before use, so a portal that moved or was forgotten is not found.
+        self._portal_rooms: dict[RoomID, Portal] = {}
         self._lock = asyncio.Lock()
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
@@ -139,13 +142,25 @@ class Bridge:
         return portal if portal and portal.user.mxid == owner else None
 
     async def portal_by_room(self, room_id: RoomID) -> Portal | None:
+        portal = self._portal_rooms.get(room_id)
+        if portal is not None and portal.room_id == room_id and self._is_loaded(portal):
+            return portal
+        self._portal_rooms.pop(room_id, None)
         row = await self.db.get_portal_by_room(room_id)
         if row is None:
             return None
-        return await self.portal(await self.user(row.owner), row.uin)
+        portal = await self.portal(await self.user(row.owner), row.uin)
+        if portal.room_id == room_id:
+            self._portal_rooms[room_id] = portal
+        return portal
+
+    def _is_loaded(self, portal: Portal) -> bool:
+        return self._portals.get((portal.user.mxid, portal.uin)) is portal
 
     def forget_portal(self, portal: Portal) -> None:
         self._portals.pop((portal.user.mxid, portal.uin), None)
+        if portal.room_id is not None:
+            self._portal_rooms.pop(portal.room_id, None)
 
 
 def client_settings(config: Config) -> ClientSettings:

@@ -15,6 +15,7 @@ from mautrix.types import EventID
 
 from . import metrics
 from .db import InboundRow
+from .db.journal import PAGE
 from .db.text import storable
 from .homeserver import is_unreachable
 from .qq.codes import Status
@@ -106,6 +107,10 @@ class Inbound:
             for row in rows:
                 await self._deliver_or_hand_over(row)
                 after = row.id
+            if len(rows) < PAGE:
+                # The last page: a row journalled since then woke the worker, which drains
+                # again (worker.py), so asking once more here would only cost a query.
+                return
 
     async def _deliver_or_hand_over(self, row: InboundRow) -> None:
         try:

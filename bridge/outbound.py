@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import metrics
 from .db import OutboundRow
+from .db.journal import PAGE
 from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
 
@@ -53,11 +54,15 @@ class Outbound:
         db = self.user.bridge.db
         # A page at a time; a row left pending (sent again by a new client) comes back first.
         while rows := await db.pending_outbound(self.user.mxid):
+            left_pending = False
             for row in rows:
-                await self._send(row)
+                left_pending |= not await self._send(row)
+            if len(rows) < PAGE and not left_pending:
+                break  # the last page: a row queued since then woke the worker (worker.py)
         self._cancelled.clear()  # what was cancelled is failed in the database: never read again
 
-    async def _send(self, row: OutboundRow) -> None:
+    async def _send(self, row: OutboundRow) -> bool:
+        """Send one row; False if it stays pending (for a client logged in meanwhile)."""
         user, db = self.user, self.user.bridge.db
         client = await user.wait_for_client()
         portal = await user.bridge.portal(user, row.uin)
@@ -68,7 +73,7 @@ class Outbound:
             metrics.failed(metrics.TO_QQ)
             await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
             await db.finish_outbound(row.id, FAILED, "not logged in")
-            return
+            return True
         if row.uin not in user.friends and not portal.warned_not_friend:
             portal.warned_not_friend = True
             await portal.notice(
@@ -77,21 +82,22 @@ class Outbound:
             )
         if row.event_id in self._cancelled:
             self._cancelled.discard(row.event_id)
-            return
+            return True  # failed in the database by cancel()
         self._sending = row.event_id
         try:
             await client.send_text(row.uin, row.text)
         except SEND_FAILURES as error:
             if client is not user.client:
-                return  # logged in again meanwhile: still pending, for the new client
+                return False  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
             await db.finish_outbound(row.id, FAILED, reason)
             metrics.failed(metrics.TO_QQ)
             await portal.notice(f"Not sent to QQ: {reason}")
             await db.finish_outbound(row.id, FAILED, reason)
-            return
+            return True
         finally:
             self._sending = None
         await db.finish_outbound(row.id, SENT)
         metrics.bridged(metrics.TO_QQ)
+        return True

@@ -1,0 +1,101 @@
+"""The in-memory copy of what the state store has read: the copy, not the truth.
+
+SQLStateStore (state_store.py) fills it on a read and changes it after a write committed; this
+module only holds it. Rooms and their members are bounded (ROOMS): past the bound the room read
+longest ago is dropped, and read again from the database when next needed, so 10,000 portals
+cost at most a few MiB here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from mautrix.types import (
+    JSON,
+    Member,
+    PowerLevelStateEventContent,
+    RoomEncryptionStateEventContent,
+    RoomID,
+    StateEvent,
+    UserID,
+)
+
+if TYPE_CHECKING:
+    from .models import MxRoomStateModel
+
+# Rooms whose state and members are kept; each costs a few KiB at most (its power levels).
+ROOMS = 4096
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """One ``mx_room_state`` row, deserialized; None: not known (no row, or a NULL column)."""
+
+    power_levels: PowerLevelStateEventContent | None = None
+    create_event: StateEvent | None = None
+    is_encrypted: bool | None = None
+    encryption: RoomEncryptionStateEventContent | None = None
+    has_full_member_list: bool = False
+
+    @classmethod
+    def of(cls, row: MxRoomStateModel | None) -> RoomState:
+        if row is None:
+            return cls()
+        return cls(
+            power_levels=(
+                PowerLevelStateEventContent.deserialize(cast(JSON, row.power_levels))
+                if row.power_levels is not None
+                else None
+            ),
+            create_event=(
+                StateEvent.deserialize(cast(JSON, row.create_event))
+                if row.create_event is not None
+                else None
+            ),
+            is_encrypted=bool(row.is_encrypted) if row.is_encrypted is not None else None,
+            encryption=(
+                RoomEncryptionStateEventContent.deserialize(cast(JSON, row.encryption))
+                if row.encryption is not None
+                else None
+            ),
+            has_full_member_list=bool(row.has_full_member_list),
+        )
+
+
+class StateCache:
+    def __init__(self, rooms: int = ROOMS) -> None:
+        self._limit = rooms
+        # Registrations are never undone, and a user id is small: kept without bound.
+        self.registered: set[UserID] = set()
+        self.rooms: dict[RoomID, RoomState] = {}
+        # Per room: user -> their member row, or None for "no row" (left, never seen).
+        self._members: dict[RoomID, dict[UserID, Member | None]] = {}
+
+    def set_room(self, room_id: RoomID, state: RoomState) -> None:
+        self.rooms[room_id] = state
+        self._bound(self.rooms)
+
+    def forget_room(self, room_id: RoomID) -> None:
+        self.rooms.pop(room_id, None)
+
+    def member(self, room_id: RoomID, user_id: UserID) -> tuple[bool, Member | None]:
+        """(known, the member row or None)."""
+        members = self._members.get(room_id)
+        if members is None or user_id not in members:
+            return False, None
+        return True, members[user_id]
+
+    def set_member(self, room_id: RoomID, user_id: UserID, member: Member | None) -> None:
+        members = self._members.get(room_id)
+        if members is None:
+            members = self._members[room_id] = {}
+            self._bound(self._members)
+        members[user_id] = member
+
+    def forget_members(self, room_id: RoomID) -> None:
+        self._members.pop(room_id, None)
+
+    def _bound(self, rooms: dict[RoomID, Any]) -> None:
+        while len(rooms) > self._limit:
+            del rooms[next(iter(rooms))]  # the oldest entry (dicts keep insertion order)
