@@ -17,10 +17,11 @@ from .config import Config
 from .db import Database, PortalRow, PuppetRow, UserRow
 from .e2ee.sending import send_message
 from .homeserver import HomeserverWatch
+from .login_pacing import LoginPacer
 from .notices import notice_content
 from .portal import Portal
 from .puppet import Puppet
-from .qq.client import ClientSettings, QQTransport
+from .qq.client import ClientSettings, PollBudget, QQTransport
 from .qq.clock import Clock, RealClock
 from .status import StatusPusher
 from .user import User
@@ -56,6 +57,8 @@ class Bridge:
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
         self.client_settings = client_settings(config)
+        # Logins resumed at start-up take turns (login_pacing.py); a login command does not wait.
+        self.login_pacer = LoginPacer(float(config.qq_settings["login_rate"]), self.clock)
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
         self.encryption: Encryption | None = None
         self.status = StatusPusher(self)
@@ -93,7 +96,14 @@ class Bridge:
         return await self.user(row.mxid) if row else None
 
     async def all_users(self) -> list[User]:
-        return [await self.user(row.mxid) for row in await self.db.all_users()]
+        rows = await self.db.all_users()
+        async with self._lock:
+            # From the rows just read: a query per user would cost seconds at 10,000 users.
+            return [self._users.get(row.mxid) or self._add_user(row) for row in rows]
+
+    def _add_user(self, row: UserRow) -> User:
+        user = self._users[row.mxid] = User(self, row)
+        return user
 
     def loaded_users(self) -> list[User]:
         return list(self._users.values())
@@ -174,4 +184,5 @@ def client_settings(config: Config) -> ClientSettings:
         send_interval=float(qq["send_interval"]),
         penalty_wait=float(qq["penalty_wait"]),
         max_penalties=int(qq["max_penalties"]),
+        poll_budget=PollBudget(float(qq["idle_poll_budget"])),
     )

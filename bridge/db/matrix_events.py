@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from .journal import JournalQueries
 from .models import MatrixEventModel
@@ -31,11 +32,15 @@ class MatrixEventQueries(JournalQueries):
         ``outbound``, the text the event sends to QQ, is queued in the same transaction, so an
         event is either both recorded and queued, or neither (and Synapse's retry starts over).
         """
-        async with self._sessions.begin() as session:
-            if not await self._record(session, event_id, room_id, HANDLED, None):
+        # On a connection, not an ORM session: every Matrix message passes here (journal.py).
+        async with self._engine.begin() as connection:
+            recorded = await connection.scalar(
+                self._record_statement(event_id, room_id, HANDLED, None)
+            )
+            if recorded is None:
                 return False
             if outbound is not None:
-                await session.execute(self._queue_outbound(outbound, time.time()))
+                await connection.execute(self._queue_outbound(outbound, time.time()))
             return True
 
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
@@ -47,7 +52,14 @@ class MatrixEventQueries(JournalQueries):
     async def _record(
         self, session: AsyncSession, event_id: str, room_id: str, outcome: str, error: str | None
     ) -> bool:
-        recorded = await session.scalar(
+        recorded = await session.scalar(self._record_statement(event_id, room_id, outcome, error))
+        return recorded is not None
+
+    def _record_statement(
+        self, event_id: str, room_id: str, outcome: str, error: str | None
+    ) -> ReturningInsert[tuple[str]]:
+        """INSERT the event's record, RETURNING its id; nothing if it was recorded before."""
+        return (
             self._insert(MatrixEventModel)
             .values(
                 event_id=event_id,
@@ -59,7 +71,6 @@ class MatrixEventQueries(JournalQueries):
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(MatrixEventModel.event_id)
         )
-        return recorded is not None
 
     async def event_outcome(self, event_id: str) -> tuple[str, str | None] | None:
         """(outcome, error) recorded for ``event_id``, or None if it was never acted on."""

@@ -13,6 +13,7 @@ from .errors import (
     SessionDropped,
     TransportError,
 )
+from .schedule import PollBudget
 from .settings import ClientSettings
 from .state import ConnectionState
 from .transport import QQTransport, Transport, new_session
@@ -21,6 +22,7 @@ __all__ = [
     "QQ_FAILURES",
     "ClientSettings",
     "ConnectionState",
+    "PollBudget",
     "QQClient",
     "QQTransport",
     "ReplyTooLarge",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .schedule import PollBudget
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,9 @@ class ClientSettings:
     idle_poll_interval: float = 10.0
     idle_growth: float = 1.5
     active_window: float = 30.0
+    # Shared by every client of one bridge: idle polls slow down as accounts are added, so
+    # that together they keep to a budget of requests per second (schedule.py). None: none.
+    poll_budget: PollBudget | None = field(default=None, compare=False)
 
     # The server drops a session after HI/LI seconds without a request (Login reply). We
     # never let silence last longer than this fraction of min(HI, LI/3).
