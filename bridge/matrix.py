@@ -55,7 +55,7 @@ from .management import (
     redact_login,
     room_readers,
 )
-from .membership import Memberships
+from .membership import CLEAR_ROOM_REFUSED, Memberships
 from .notices import say
 from .portal import Portal
 from .security import looks_like_login
@@ -79,6 +79,10 @@ KEY_MISSING_NOTICE = (
     "your device. It will be sent when the key arrives."
 )
 UNDECRYPTABLE_REASON = "the bridge could not decrypt it"
+CLEAR_REFUSED = (
+    "this bridge sends only encrypted messages to QQ, and this one came unencrypted; send it "
+    "again with encryption on in this chat"
+)
 KEY_NEVER_ARRIVED_REASON = "the bridge never received its encryption key"
 NOT_PERMITTED_NOTICE = "Not sent to QQ: you may not use the bridge now."
 UNBRIDGED_ROOM_NOTICE = (
@@ -196,8 +200,21 @@ class MatrixHandler:
             # `!qq ping` in a QQ chat is for the bridge, not for the QQ contact.
             if await self._claim(event.event_id, event.room_id):
                 self._later(self._command(event, portal.user, line))
+        elif self.bridge.config.encryption_required and not _was_encrypted(event):
+            # Recorded as failed (and answered) in line; the room is fixed afterwards.
+            if await self.bridge.db.fail_event(event.event_id, event.room_id, CLEAR_REFUSED):
+                metrics.failed(metrics.TO_QQ)
+                self._later(self._clear_message_refused(portal, event.room_id), tell=event.room_id)
         else:
             await self._to_qq(portal, event)
+
+    async def _clear_message_refused(self, portal: Portal, room_id: RoomID) -> None:
+        """bridge.encryption.require: a message sent in clear is not bridged; the sender hears
+        why, and the room is made encrypted (or given up) so that the next one can be."""
+        await self._tell_room(room_id, f"Not sent to QQ: {CLEAR_REFUSED}.")
+        if not await portal.enforce_encryption():
+            await self._tell_room(room_id, CLEAR_ROOM_REFUSED.format(uin=portal.uin))
+            await portal.forget()
 
     async def _outside_portals(self, event: MessageEvent) -> None:
         """A command in the management room, or a message in a room the bridge does not know."""
@@ -422,3 +439,11 @@ def _why(error: BaseException) -> str:
     if isinstance(error, RecursionError):
         return "the message is nested too deeply to convert"
     return f"the bridge could not handle this message ({type(error).__name__})"
+
+
+def _was_encrypted(event: MessageEvent) -> bool:
+    """mautrix marks what its OlmMachine decrypted (crypto/decrypt_megolm.py)."""
+    try:
+        return bool(event["mautrix"]["was_encrypted"])
+    except (KeyError, TypeError):
+        return False

@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from .core import Bridge
     from .portal import Portal
 
+# bridge.encryption.require, where the puppet may not turn encryption on in the user's room.
+CLEAR_ROOM_REFUSED = (
+    "This bridge bridges only encrypted chats, and I may not turn encryption on here, so I am "
+    "leaving. Start the chat again with encryption on, or send `pm {uin}` to the bridge bot."
+)
+
 
 class Memberships:
     def __init__(self, bridge: Bridge, background: Background) -> None:
@@ -118,6 +124,10 @@ class Memberships:
                 await portal.notice("This is your chat with this QQ contact.")
             return
         await intent.join_room_by_id(event.room_id)
+        if not await portal.enforce_encryption():
+            await portal.notice(CLEAR_ROOM_REFUSED.format(uin=uin))
+            await portal.forget()
+            return
         if self.bridge.encryption is not None and await room_is_encrypted(
             self.bridge, intent, event.room_id
         ):

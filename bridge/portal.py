@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from mautrix.errors import MForbidden, MNotFound
+from mautrix.errors import IntentError, MForbidden, MNotFound
 from mautrix.types import (
     EventID,
+    EventType,
     MessageType,
     RoomCreatePreset,
     RoomID,
@@ -23,7 +24,7 @@ from mautrix.types import (
 )
 
 from .db import PortalRow
-from .e2ee.sending import send_message
+from .e2ee.sending import room_is_encrypted, send_message
 from .puppet import Puppet
 
 if TYPE_CHECKING:
@@ -63,13 +64,23 @@ class Portal:
     # --- rooms --------------------------------------------------------------------------
 
     async def ensure_room(self) -> RoomID:
-        """The DM room, created (and the user invited) the first time it is needed."""
+        """The DM room, created (and the user invited) the first time it is needed.
+
+        With ``bridge.encryption.require`` a room in clear is made encrypted first, or, where
+        the puppet may not, left for a new (encrypted) one."""
         room_id, _ = await self._room(DM)
+        if not await self.enforce_encryption():
+            await self.forget()
+            room_id, _ = await self._room(DM)
         return room_id
 
     async def open_dm(self) -> bool:
-        """Make sure the DM room exists; True if this call created it."""
+        """Make sure the DM room exists; True if this call created it (also when a room in
+        clear was given up under ``bridge.encryption.require``)."""
         _, created = await self._room(DM)
+        if not await self.enforce_encryption():
+            await self.forget()
+            _, created = await self._room(DM)
         return created
 
     async def open_request_room(self) -> RoomID:
@@ -122,6 +133,28 @@ class Portal:
                 )
             log.info("Created %s portal %s for %s, QQ %d", kind, room_id, self.user.mxid, self.uin)
             return room_id, True
+
+    async def enforce_encryption(self) -> bool:
+        """Under ``bridge.encryption.require``: the room is encrypted, turning encryption on
+        if it was not (the puppet's m.room.encryption, then the bot joins to hold the keys).
+        False when the puppet may not turn it on. Always True without ``require``."""
+        room_id = self.room_id
+        if not room_id or not self.bridge.config.encryption_required:
+            return True
+        if await room_is_encrypted(self.bridge, self.puppet.intent, room_id):
+            return True
+        content = {"algorithm": MEGOLM}
+        try:
+            await self.puppet.intent.send_state_event(
+                room_id, EventType.ROOM_ENCRYPTION, cast(Any, content)
+            )
+        except (MForbidden, IntentError):  # IntentError: mautrix read the power levels first
+            log.info("May not turn encryption on in portal %s", room_id)
+            return False
+        await self.bridge.db.state_store.set_encryption_info(room_id, content)
+        await self.invite_bot()
+        log.info("Turned encryption on in portal %s (bridge.encryption.require)", room_id)
+        return True
 
     async def invite_bot(self) -> None:
         """Bring the bot (and its encryption device) into this encrypted portal."""

@@ -111,7 +111,8 @@ def test_load_reads_and_validates_a_file(tmp_path: Path) -> None:
         ("bridge.permissions", {"example.com": "owner"}, 'must be "user" or "admin"'),
         ("bridge.permissions", {"not a server": "user"}, 'is not "*", a server name'),
         ("bridge.encryption.allow", "yes", "bridge.encryption.allow must be true or false"),
-        ("bridge.encryption.default", True, "bridge.encryption.default needs"),
+        ("bridge.encryption.default", "on", "bridge.encryption.default must be true or false"),
+        ("bridge.encryption.require", 1, "bridge.encryption.require must be true or false"),
         ("logging", {"handlers": {}}, "logging must be a logging.config.dictConfig mapping"),
     ],
 )
@@ -126,6 +127,28 @@ def test_each_invalid_setting_is_named(key: str, value: Any, message: str) -> No
         config.validate()
     assert str(caught.value).startswith(key)
     assert caught.value.key is not None and caught.value.key.startswith(key)
+
+
+@pytest.mark.parametrize("key", ["bridge.encryption.default", "bridge.encryption.require"])
+def test_encryption_settings_need_allow(key: str) -> None:
+    config = example_with_tokens()
+    config["bridge.encryption.allow"] = False
+    config["bridge.encryption.default"] = False
+    config[key] = True
+    with pytest.raises(ConfigError, match=re.escape(f"{key} needs bridge.encryption.allow")):
+        config.validate()
+
+
+def test_the_example_config_suits_a_new_element_x_or_cinny_user() -> None:
+    """Element X and Cinny make every new direct chat encrypted: the bridge reads them, and
+    makes its own portals encrypted too, without editing anything; `require` stays off so a
+    chat in clear still works."""
+    config = example_with_tokens()
+    assert config.encryption_allowed and config.encryption_default
+    assert not config.encryption_required
+    config["bridge.encryption.default"] = False
+    config["bridge.encryption.require"] = True
+    assert config.encryption_default, "require implies encrypted portals"
 
 
 def test_errors_never_repeat_a_database_password() -> None:
@@ -215,7 +238,8 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "logging",
     ]
     assert config["qq.send_interval"] == 3.0
-    assert config.encryption_allowed is False
+    # The example's default: Element X and Cinny make new chats encrypted.
+    assert config.encryption_allowed is True
     assert config.qq_settings["max_penalties"] == 5
     assert config.displayname_template == "{nick} (QQ)"
     text = path.read_text()

@@ -221,7 +221,15 @@ class Config:
 
     @property
     def encryption_default(self) -> bool:
-        return bool(self["bridge.encryption.allow"] and self["bridge.encryption.default"])
+        """New portals are made encrypted (``default``, or ``require`` which implies it)."""
+        return self.encryption_allowed and bool(
+            self["bridge.encryption.default"] or self.encryption_required
+        )
+
+    @property
+    def encryption_required(self) -> bool:
+        """Only encrypted portals are bridged (validation makes sure ``allow`` is on)."""
+        return self.encryption_allowed and bool(self.get("bridge.encryption.require", False))
 
     @property
     def command_prefix(self) -> str:

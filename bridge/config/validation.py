@@ -251,10 +251,14 @@ def _check_encryption(config: Config) -> None:
     for key in ("bridge.encryption.allow", "bridge.encryption.default"):
         if not isinstance(_required(config, key), bool):
             raise ConfigError(f"{key} must be true or false", key)
-    if config["bridge.encryption.default"] and not config["bridge.encryption.allow"]:
+    # `require` came later: a config written before it means false.
+    if not isinstance(config.get("bridge.encryption.require", False), bool):
         raise ConfigError(
-            "bridge.encryption.default needs bridge.encryption.allow", "bridge.encryption.default"
+            "bridge.encryption.require must be true or false", "bridge.encryption.require"
         )
+    for key in ("bridge.encryption.default", "bridge.encryption.require"):
+        if config.get(key, False) and not config["bridge.encryption.allow"]:
+            raise ConfigError(f"{key} needs bridge.encryption.allow", key)
 
 
 def _check_metrics(config: Config) -> None:

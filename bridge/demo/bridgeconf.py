@@ -27,12 +27,16 @@ def configure_for_loopback(
     homeserver_url: str | None = None,
     qq_server: str | None = None,
     permissions: Mapping[str, str] | None = None,
+    encryption: bool = False,
 ) -> None:
     """Set ``config`` (a ``bridge.config.Config``) up for servers on 127.0.0.1.
 
     ``homeserver_url`` may be left out when Synapse is not started yet (its port is not known
     before it starts, but its server name and the bridge's address must go into the
     registration it loads); set ``homeserver.address`` once it is.
+
+    ``encryption`` sets both ``bridge.encryption.allow`` and ``default``: off unless asked,
+    because the tests' and benchmarks' Matrix users read rooms as plain clients do.
     """
     config["homeserver.domain"] = server_name
     if homeserver_url is not None:
@@ -48,3 +52,4 @@ def configure_for_loopback(
         config["qq.server"] = qq_server
     # The example config names example.com; users of this server may log in to QQ.
     config["bridge.permissions"] = dict(permissions or {server_name: "user"})
+    config["bridge.encryption.allow"] = config["bridge.encryption.default"] = encryption

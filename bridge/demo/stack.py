@@ -186,10 +186,10 @@ class DemoStack:
             database_path=self.data_dir / "bridge.db",
             qq_server=str(self.simulator.url),
             permissions={SERVER_NAME: "user", f"@{DEMO_USER}:{SERVER_NAME}": "admin"},
+            # As the example config has it: Element X and Cinny make new direct chats encrypted
+            # (the demo's Synapse pushes the keys to the bridge; see synapse.py).
+            encryption=True,
         )
-        # Element makes new direct chats encrypted: the demo's bot reads them (its Synapse
-        # pushes the keys to the bridge; see synapse.py).
-        config["bridge.encryption.allow"] = True
         # For `python -m bridge -c <data>/config.yaml`, to log where the demo's bridge did.
         config["logging"] = _file_logging(self.log_path)
         config.save(str(self.config_path))

@@ -7,6 +7,7 @@ not see each other's messages.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import secrets
@@ -124,22 +125,46 @@ async def logged_in(
     yield make
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def encrypting_bridge(bridge_runner: BridgeRunner) -> AsyncIterator[BridgeRunner]:
-    """The session's bridge, restarted for one module with encryption allowed (and portals
-    encrypted by default), and restarted as it was afterwards."""
+@contextlib.asynccontextmanager
+async def _restarted_with(
+    bridge_runner: BridgeRunner, settings: dict[str, Any]
+) -> AsyncIterator[BridgeRunner]:
+    """The session's bridge restarted with ``settings``, and restarted as it was afterwards."""
     config = bridge_runner.config
+    before = {key: config[key] for key in settings}
     await bridge_runner.stop()
-    config["bridge.encryption.allow"] = True
-    config["bridge.encryption.default"] = True
+    for key, value in settings.items():
+        config[key] = value
     try:
         await bridge_runner.start()
         yield bridge_runner
     finally:
         await bridge_runner.stop()
-        config["bridge.encryption.allow"] = False
-        config["bridge.encryption.default"] = False
+        for key, value in before.items():
+            config[key] = value
         await bridge_runner.start()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def encrypting_bridge(bridge_runner: BridgeRunner) -> AsyncIterator[BridgeRunner]:
+    """The session's bridge, restarted for one module with encryption allowed and portals
+    encrypted by default: the example config's defaults."""
+    settings = {"bridge.encryption.allow": True, "bridge.encryption.default": True}
+    async with _restarted_with(bridge_runner, settings) as runner:
+        yield runner
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def requiring_bridge(bridge_runner: BridgeRunner) -> AsyncIterator[BridgeRunner]:
+    """The session's bridge, restarted for one module with ``bridge.encryption.require`` (and
+    ``default`` off, which require overrides)."""
+    settings = {
+        "bridge.encryption.allow": True,
+        "bridge.encryption.default": False,
+        "bridge.encryption.require": True,
+    }
+    async with _restarted_with(bridge_runner, settings) as runner:
+        yield runner
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -102,7 +102,7 @@ def _e2e_accounts() -> dict[int, Account]:
     """QQ accounts 30001-30399 for the end-to-end tests; each test uses its own few.
 
     30070-30079 are the encryption tests' (on main); operations' tests use 30062-30068 and
-    30080-30084. From 30100 to 30299 accounts come in friend pairs (each even number is a
+    30080-30084. From 30086 to 30099 and 30100 to 30299 accounts come in friend pairs (each even number is a
     friend of the next odd one) so that a new test needs no edit here; 30300-30399 have no
     friends. Blocks: 30085-30099 and 30300-30319 encryption, 30100-30149 and 30320-30339 rooms,
     30150-30199 and 30340-30359 profiles, 30200-30249 and 30360-30379 performance,
@@ -130,6 +130,7 @@ def _e2e_accounts() -> dict[int, Account]:
         30080: (30081,),
         30083: (30084,),
     }
+    friendships.update({uin: (uin + 1,) for uin in range(30086, 30100, 2)})
     friendships.update({uin: (uin + 1,) for uin in range(30100, 30300, 2)})
     auth = {30005: 1, 30006: 0, 30007: 2, 30008: 1, 30009: 1, 30010: 1, 30034: 1}
     return {
