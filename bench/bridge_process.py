@@ -1,7 +1,7 @@
 """The bridge in a process of its own, for the benchmarks: its CPU and memory are then its own.
 
-``BridgeProcess(config, work).start()`` saves ``config`` to ``work/config.yaml`` (logging to
-``work/bridge.log`` at the config's level) and runs ``python -m bridge -c work/config.yaml``, the
+``BridgeProcess(config, work).start()`` saves ``config`` to ``work/bridge.yaml`` (logging to
+``work/bridge.log`` at the config's level) and runs ``python -m bridge -c work/bridge.yaml``, the
 command an operator runs. Optionally profiled: ``profile=Path`` runs it under cProfile (the
 stats are written when the bridge stops; cProfile counts wall time, waits included), and
 ``sample=Path`` attaches py-spy once it has started (``pip install py-spy``), which samples only
@@ -29,14 +29,20 @@ READY_LINE = "The bridge is running as"  # bridge/__main__.py logs it once start
 
 class BridgeProcess:
     def __init__(
-        self, config: Any, work: Path, profile: Path | None = None, sample: Path | None = None
+        self,
+        config: Any,
+        work: Path,
+        profile: Path | None = None,
+        sample: Path | None = None,
+        name: str = "bridge",
     ) -> None:
         self.config = config
         self.work = work
         self.profile = profile
         self.sample = sample
+        self.name = name  # of its log, config and stderr files in ``work``
         self._sampler: asyncio.subprocess.Process | None = None
-        self.log_path = work / "bridge.log"
+        self.log_path = work / f"{name}.log"
         self.process: asyncio.subprocess.Process | None = None
 
     @property
@@ -46,7 +52,7 @@ class BridgeProcess:
 
     async def start(self, timeout: float = 120.0) -> float:
         """Start it; the seconds from the command to the bridge's "running" line."""
-        config_path = self.work / "config.yaml"
+        config_path = self.work / f"{self.name}.yaml"
         logging_section = self.config.logging
         logging_section["handlers"] = {
             "file": {
@@ -69,7 +75,7 @@ class BridgeProcess:
             str(config_path),
             cwd=ROOT,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=(self.work / "bridge.stderr").open("wb"),
+            stderr=(self.work / f"{self.name}.stderr").open("wb"),
         )
         while READY_LINE not in self.log_text():
             if self.process.returncode is not None:
@@ -108,15 +114,18 @@ class BridgeProcess:
             self.process.kill()
             await self.process.wait()
 
-    async def qq_requests(self, command: str) -> int:
-        """QQ requests of ``command`` the bridge made so far, whatever their outcome, from its
-        Prometheus metrics (``metrics.enabled`` must be on)."""
+    async def metrics_text(self) -> str:
+        """The bridge's Prometheus metrics (``metrics.enabled`` must be on)."""
         host, port = self.config.metrics_listen
         async with (
             aiohttp.ClientSession() as session,
             session.get(f"http://{host}:{port}/metrics") as response,
         ):
-            text = await response.text()
+            return await response.text()
+
+    async def qq_requests(self, command: str) -> int:
+        """QQ requests of ``command`` the bridge made so far, whatever their outcome."""
+        text = await self.metrics_text()
         pattern = rf'^qq_bridge_qq_requests_total{{command="{command}",[^}}]*}} (\S+)$'
         return int(sum(float(m) for m in re.findall(pattern, text, re.MULTILINE)))
 
@@ -137,7 +146,9 @@ class BridgeProcess:
         return ""
 
     def tail(self, lines: int = 20) -> str:
-        text = self.log_text() + "\n" + (self.work / "bridge.stderr").read_text(errors="replace")
+        text = (
+            self.log_text() + "\n" + (self.work / f"{self.name}.stderr").read_text(errors="replace")
+        )
         return "\n".join(text.strip().splitlines()[-lines:])
 
     def warnings(self) -> list[str]:

@@ -7,6 +7,7 @@ reason shown in the room) is written back, so a restart resumes exactly where it
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 from . import metrics
@@ -30,6 +31,18 @@ class Outbound:
         self.worker = Worker(f"outbound {user.mxid}", self._drain, user.bridge.clock)
         self._sending: str | None = None  # the Matrix event id being handed to QQ right now
         self._cancelled: set[str] = set()
+        # Rows queued by this process since the queue was last read, as in inbound.py: the
+        # worker takes them from here instead of reading them back (a query per message).
+        self._fresh: deque[OutboundRow] = deque()
+        self._queue_read = False
+
+    def queued(self, row: OutboundRow | None) -> None:
+        """A row was committed to the queue (None: one whose row the store did not return)."""
+        if row is None:
+            self._queue_read = False  # read the queue again to find it
+        else:
+            self._fresh.append(row)
+        self.worker.wake()
 
     async def cancel(self, event_id: str) -> bool:
         """A redaction of a message not yet sent: drop it from the queue instead."""
@@ -51,15 +64,33 @@ class Outbound:
         return cancelled
 
     async def _drain(self) -> None:
-        db = self.user.bridge.db
-        # A page at a time; a row left pending (sent again by a new client) comes back first.
-        while rows := await db.pending_outbound(self.user.mxid):
-            left_pending = False
-            for row in rows:
-                left_pending |= not await self._send(row)
-            if len(rows) < PAGE and not left_pending:
-                break  # the last page: a row queued since then woke the worker (worker.py)
+        if not self._queue_read:
+            await self._drain_queue()
+        # A failure raises with the row still first here: the retry starts with it, in order.
+        # A row left pending (a new client logged in meanwhile) is sent again at once.
+        while self._fresh:
+            if await self._send(self._fresh[0]):
+                self._fresh.popleft()
         self._cancelled.clear()  # what was cancelled is failed in the database: never read again
+
+    async def _drain_queue(self) -> None:
+        """Every pending row in the store, oldest first, a page at a time."""
+        db, sent = self.user.bridge.db, set()
+        try:
+            # A row left pending (sent again by a new client) comes back first.
+            while rows := await db.pending_outbound(self.user.mxid):
+                left_pending = False
+                for row in rows:
+                    if await self._send(row):
+                        sent.add(row.id)
+                    else:
+                        left_pending = True
+                if len(rows) < PAGE and not left_pending:
+                    break  # the last page: rows queued since then are in self._fresh
+        finally:
+            if sent:  # also after a failure: a row is never sent twice from here
+                self._fresh = deque(row for row in self._fresh if row.id not in sent)
+        self._queue_read = True
 
     async def _send(self, row: OutboundRow) -> bool:
         """Send one row; False if it stays pending (for a client logged in meanwhile)."""

@@ -16,9 +16,9 @@ from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
-from .journal import JournalQueries
+from .journal import OUTBOUND, JournalQueries
 from .models import MatrixEventModel
-from .rows import NewOutbound
+from .rows import NewOutbound, OutboundRow
 
 HANDLED, FAILED = "handled", "failed"
 
@@ -42,6 +42,25 @@ class MatrixEventQueries(JournalQueries):
             if outbound is not None:
                 await connection.execute(self._queue_outbound(outbound, time.time()))
             return True
+
+    async def claim_message(
+        self, event_id: str, room_id: str, outbound: NewOutbound
+    ) -> tuple[bool, OutboundRow | None]:
+        """``claim_event`` with ``outbound``, and the queued row: (claimed, the row).
+
+        The row is None if the event was handled before, or (never in practice) its text was
+        queued already; the caller hands a row it gets straight to the queue's worker."""
+        async with self._engine.begin() as connection:
+            recorded = await connection.scalar(
+                self._record_statement(event_id, room_id, HANDLED, None)
+            )
+            if recorded is None:
+                return False, None
+            queued = await connection.execute(
+                self._queue_outbound(outbound, time.time()).returning(*OUTBOUND.c)
+            )
+            row = queued.first()
+            return True, OutboundRow(**row._mapping) if row is not None else None
 
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded
