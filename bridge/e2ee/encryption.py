@@ -149,11 +149,21 @@ class Encryption:
         return await self.machine.decrypt_megolm_event(event)
 
     async def wait_for_key(self, event: EncryptedEvent, timeout: float) -> bool:
+        """True once the event's room key is here (at once if it already is)."""
         content = event.content
         assert isinstance(content, EncryptedMegolmEventContent)
-        return await self.machine.wait_for_session(
-            event.room_id, SessionID(content.session_id), timeout=timeout
+        session_id = SessionID(content.session_id)
+        # mautrix's wait only hears of keys that come after it starts: start it, then look in
+        # the store, so that a key stored just before (say, between a restart's first
+        # transaction and the waits taken up again) counts too.
+        waiting = asyncio.ensure_future(
+            self.machine.wait_for_session(event.room_id, session_id, timeout=timeout)
         )
+        await asyncio.sleep(0)
+        if await self.store.has_group_session(event.room_id, session_id):
+            waiting.cancel()
+            return True
+        return await waiting
 
     async def encrypt(
         self, room_id: RoomID, event_type: EventType, content: Any

@@ -150,6 +150,18 @@ class EncryptedMatrixUser(MatrixUser):
         return [e for e in self.events if e.room_id == room_id and e.type == "m.room.encrypted"]
 
 
+async def login(user: MatrixUser, bot: str, uin: int) -> RoomID:
+    """A DM with the bot (encrypted, for an EncryptedMatrixUser), logged in to QQ ``uin``."""
+    from .harness import E2E_ACCOUNTS
+
+    room = await user.dm(bot)
+    await user.wait_for_text(room, "Send `login", sender=bot)
+    mark = user.mark()
+    await user.send(room, f"login {uin} {E2E_ACCOUNTS[uin].password}")
+    await user.wait_for_text(room, "Logged in to QQ", sender=bot, after=mark)
+    return room
+
+
 def cast_task(future: asyncio.Future[Any]) -> asyncio.Task[None]:
     assert isinstance(future, asyncio.Task)
     return future

@@ -23,6 +23,7 @@ from bridge.demo.synapse import SynapseServer, free_port
 from bridge.qq.client import ClientSettings
 from bridge.qq.simulator import Simulator, SimulatorSettings, sample_accounts
 
+from .crypto_user import EncryptedMatrixUser
 from .harness import (
     E2E_ACCOUNTS,
     BridgeRunner,
@@ -187,3 +188,21 @@ async def postgres_url() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def crypto_user(
+    synapse: SynapseServer,
+) -> AsyncIterator[Callable[[str], EncryptedMatrixUser]]:
+    """Users with an encryption device of their own (crypto_user.py), stopped afterwards; the
+    test module picks the bridge they talk to (``encrypting_bridge``, ``requiring_bridge``)."""
+    users: list[EncryptedMatrixUser] = []
+
+    def make(name: str) -> EncryptedMatrixUser:
+        user = EncryptedMatrixUser(synapse, f"{name}{next(_unique)}")
+        users.append(user)
+        return user
+
+    yield make
+    for user in users:
+        await user.stop()

@@ -102,11 +102,11 @@ def _e2e_accounts() -> dict[int, Account]:
     """QQ accounts 30001-30399 for the end-to-end tests; each test uses its own few.
 
     30070-30079 are the encryption tests' (on main); operations' tests use 30062-30068 and
-    30080-30084. From 30086 to 30099 and 30100 to 30299 accounts come in friend pairs (each even number is a
-    friend of the next odd one) so that a new test needs no edit here; 30300-30399 have no
-    friends. Blocks: 30085-30099 and 30300-30319 encryption, 30100-30149 and 30320-30339 rooms,
-    30150-30199 and 30340-30359 profiles, 30200-30249 and 30360-30379 performance,
-    30250-30299 and 30380-30399 core."""
+    30080-30084. From 30086 to 30099 and from 30100 to 30299 accounts come in friend pairs
+    (each even number is a friend of the next odd one) so that a new test needs no edit here;
+    30300-30399 have no friends. Blocks: 30085-30099 and 30300-30319 encryption, 30100-30149
+    and 30320-30339 rooms, 30150-30199 and 30340-30359 profiles, 30200-30249 and 30360-30379
+    performance, 30250-30299 and 30380-30399 core."""
     nicks = {30002: "小红 & co, ltd", 30023: "Peer=100%"}
     friendships = {
         30001: (30002,),

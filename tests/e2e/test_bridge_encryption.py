@@ -10,40 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
-import pytest_asyncio
 from mautrix.api import Method, Path
 from mautrix.types import EventType, Obj, PaginationDirection, RoomID
 
-from bridge.demo.synapse import SynapseServer
 from bridge.matrix import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
 
-from .crypto_user import EncryptedMatrixUser
-from .fixtures import _unique
-from .harness import E2E_ACCOUNTS, BridgeRunner, QQPeerFactory
+from .crypto_user import EncryptedMatrixUser, login
+from .harness import BridgeRunner, QQPeerFactory
 from .matrix_user import MatrixUser
 from .test_bridge_poison import FakeHomeserverPush
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def crypto_user(
-    synapse: SynapseServer, encrypting_bridge: BridgeRunner
-) -> AsyncIterator[Callable[[str], EncryptedMatrixUser]]:
-    users: list[EncryptedMatrixUser] = []
-
-    def make(name: str) -> EncryptedMatrixUser:
-        user = EncryptedMatrixUser(synapse, f"{name}{next(_unique)}")
-        users.append(user)
-        return user
-
-    yield make
-    for user in users:
-        await user.stop()
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.usefixtures("encrypting_bridge"),
+]
 
 
 async def history_types(user: MatrixUser, room: RoomID, sender: str) -> set[str]:
@@ -58,15 +42,6 @@ async def history_types(user: MatrixUser, room: RoomID, sender: str) -> set[str]
         and getattr(event, "state_key", None) is None
         and str(event.type) != "m.room.redaction"
     }
-
-
-async def login(user: EncryptedMatrixUser, bot: str, uin: int) -> RoomID:
-    room = await user.dm(bot)
-    await user.wait_for_text(room, "Send `login", sender=bot)
-    mark = user.mark()
-    await user.send(room, f"login {uin} {E2E_ACCOUNTS[uin].password}")
-    await user.wait_for_text(room, "Logged in to QQ", sender=bot, after=mark)
-    return room
 
 
 async def test_commands_work_in_an_encrypted_management_room(

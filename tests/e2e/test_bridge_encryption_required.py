@@ -7,46 +7,20 @@ encrypted by the puppet or left, and a message sent in clear is answered, never 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
-import pytest_asyncio
 from mautrix.types import EventType, RoomCreatePreset, RoomID, UserID
 
-from bridge.demo.synapse import SynapseServer
-
-from .crypto_user import EncryptedMatrixUser
-from .fixtures import _unique
-from .harness import E2E_ACCOUNTS, BridgeRunner, QQPeerFactory
+from .crypto_user import EncryptedMatrixUser, login
+from .harness import QQPeerFactory
 from .matrix_user import MatrixUser
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def crypto_user(
-    synapse: SynapseServer, requiring_bridge: BridgeRunner
-) -> AsyncIterator[Callable[[str], EncryptedMatrixUser]]:
-    users: list[EncryptedMatrixUser] = []
-
-    def make(name: str) -> EncryptedMatrixUser:
-        user = EncryptedMatrixUser(synapse, f"{name}{next(_unique)}")
-        users.append(user)
-        return user
-
-    yield make
-    for user in users:
-        await user.stop()
-
-
-async def login(user: MatrixUser, bot: str, uin: int) -> RoomID:
-    room = await user.dm(bot)
-    await user.wait_for_text(room, "Send `login", sender=bot)
-    mark = user.mark()
-    await user.send(room, f"login {uin} {E2E_ACCOUNTS[uin].password}")
-    await user.wait_for_text(room, "Logged in to QQ", sender=bot, after=mark)
-    return room
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.usefixtures("requiring_bridge"),
+]
 
 
 async def is_encrypted(user: MatrixUser, room: RoomID) -> bool:
