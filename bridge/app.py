@@ -83,6 +83,7 @@ class BridgeApp:
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
+        az.is_ours = bridge.is_bridge_ghost  # MatrixHandler ignores their events too
         if config.encryption_allowed:
             # Hooked before the appservice listens, so that no key in a transaction is missed.
             self._encryption = bridge.encryption = Encryption(
