@@ -106,6 +106,7 @@ class BridgeApp:
         await self._prepare_bot()
         if self._encryption is not None and (resumed := await handler.pending.resume()):
             log.info("Waiting again for the keys of %d encrypted events", resumed)
+        bridge.presence.start()
         depths = await db.queue_depths()
         users = await bridge.all_users()
         resuming = 0
@@ -168,6 +169,7 @@ class BridgeApp:
         if self.matrix:
             await self.matrix.stop()
         if self.bridge:
+            await self.bridge.presence.stop()
             for user in self.bridge.loaded_users():
                 await user.stop()
             await self.bridge.homeserver.stop()

@@ -46,6 +46,12 @@ class Background:
                 with contextlib.suppress(Exception):  # the homeserver may be what failed
                     await self._tell(tell, f"Something went wrong: {self._why(error)}.")
 
+    async def idle(self) -> None:
+        """Return once no work is left, including work started meanwhile (a signal for tests
+        that what an event set off has ended)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()

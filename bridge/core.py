@@ -20,6 +20,7 @@ from .homeserver import HomeserverWatch
 from .login_pacing import LoginPacer
 from .notices import notice_content
 from .portal import Portal
+from .presence import PresenceKeeper
 from .puppet import Puppet
 from .qq.client import ClientSettings, PollBudget, QQTransport
 from .qq.clock import Clock, RealClock
@@ -62,6 +63,7 @@ class Bridge:
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
         self.encryption: Encryption | None = None
         self.status = StatusPusher(self)
+        self.presence = PresenceKeeper(self, config.presence_refresh)
         self.homeserver = HomeserverWatch(
             config.homeserver_address, lambda: az.http_session, self.clock, self.retry_deliveries
         )

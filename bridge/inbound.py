@@ -171,13 +171,13 @@ class Inbound:
         txn_id = f"qq-in-{row.id}"
         if row.kind == STATUS:
             user.note_friend(row.uin)
-            await (await bridge.puppet(row.uin)).set_status(Status(int(row.text)))
+            await bridge.presence.report(user.mxid, row.uin, Status(int(row.text)))
             return None
         if row.kind == DROPPED:
             return await user.notify(row.text, txn_id)
         if row.kind in (REJECTED, UNKNOWN):
             return await user.notify(_notice_text(row, await user.name_of(row.uin)), txn_id)
-        await user.learn_profile(row.uin)
+        await user.learn_profile(row.uin, fresh=row.kind == REQUEST)
         portal = await bridge.portal(user, row.uin)
         if row.kind == MESSAGE:
             return await portal.send(row.text, txn_id)

@@ -373,7 +373,7 @@ class MatrixHandler:
 
     async def _redaction(self, event: RedactionEvent) -> None:
         portal = await self._owned_portal(event.room_id, event.sender)
-        if portal and not await portal.user.outbound.cancel(event.redacts):
+        if portal and await portal.user.outbound.redacted(event.redacts):
             self._tell(portal, redaction_to_qq())
 
     def _tell(self, portal: Portal, outgoing: Outgoing) -> None:

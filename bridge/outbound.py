@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from . import metrics
 from .db import OutboundRow
 from .db.journal import PAGE
+from .formatter.fallbacks import REDACTION_NOTICE
 from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.outbound")
 
 SENT, FAILED = "sent", "failed"
+# On a sent row: the note that makes a redaction of it answered once (db.note_redacted).
+REDACTED_AFTER_SENDING = "redacted in Matrix after it reached QQ"
 SEND_FAILURES: tuple[type[Exception], ...] = (SendFailed, *QQ_FAILURES)
 
 
@@ -31,6 +34,7 @@ class Outbound:
         self.worker = Worker(f"outbound {user.mxid}", self._drain, user.bridge.clock)
         self._sending: str | None = None  # the Matrix event id being handed to QQ right now
         self._cancelled: set[str] = set()
+        self._redacted_while_sending: set[str] = set()
         # Rows queued by this process since the queue was last read, as in inbound.py: the
         # worker takes them from here instead of reading them back (a query per message).
         self._fresh: deque[OutboundRow] = deque()
@@ -62,6 +66,23 @@ class Outbound:
         if not cancelled:
             self._cancelled.discard(event_id)
         return cancelled
+
+    async def redacted(self, event_id: str) -> bool:
+        """The user redacted ``event_id`` in Matrix. True when it reached QQ, which cannot
+        delete it, and the user has not been told so yet: they are to be told now.
+
+        A message still queued is dropped instead (nothing to tell). One in the QQ client's
+        hands is told about once it is sent (or its failure is told). Anything else never went
+        to QQ (a reaction, a notice, a command) and needs no word.
+        """
+        if await self.cancel(event_id):
+            return False
+        if event_id == self._sending:
+            self._redacted_while_sending.add(event_id)
+            return False
+        return await self.user.bridge.db.note_redacted(
+            self.user.mxid, event_id, REDACTED_AFTER_SENDING
+        )
 
     async def _drain(self) -> None:
         if not self._queue_read:
@@ -129,6 +150,10 @@ class Outbound:
             return True
         finally:
             self._sending = None
+            redacted = row.event_id in self._redacted_while_sending
+            self._redacted_while_sending.discard(row.event_id)
         await db.finish_outbound(row.id, SENT)
         metrics.bridged(metrics.TO_QQ)
+        if redacted and await db.note_redacted(user.mxid, row.event_id, REDACTED_AFTER_SENDING):
+            await portal.notice(REDACTION_NOTICE)
         return True

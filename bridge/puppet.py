@@ -1,28 +1,24 @@
-"""A QQ contact as a Matrix user: ``@qq_<uin>:domain``, with the QQ nickname and face."""
+"""A QQ contact as a Matrix user: ``@qq_<uin>:domain``, with the QQ nickname and face.
+
+Its presence is bridge/presence.py's: it must be set again and again, a profile only once.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
 from mautrix.appservice import IntentAPI
-from mautrix.types import ContentURI, PresenceState, UserID
+from mautrix.types import ContentURI, UserID
 
 from .avatar import face_png
 from .db import PuppetRow
-from .qq.codes import Status
 
 if TYPE_CHECKING:
     from .core import Bridge
 
 log = logging.getLogger("bridge.puppet")
-
-PRESENCE_OF_STATUS = {
-    Status.ONLINE: PresenceState.ONLINE,
-    Status.BUSY: PresenceState.UNAVAILABLE,
-    Status.OFFLINE: PresenceState.OFFLINE,
-    Status.INVISIBLE: PresenceState.OFFLINE,
-}
 
 
 class Puppet:
@@ -51,28 +47,39 @@ class Puppet:
         return bool(self.row.nick) and self.row.face is not None
 
     async def update_profile(self, nick: str | None, face: int | None) -> None:
-        """Take the nickname and face QQ reported; push them to Matrix only when they changed."""
-        changed = False
-        if nick is not None and nick != self.row.nick:
-            self.row.nick, self.row.name_set, changed = nick, False, True
-        if face is not None and face != self.row.face:
-            self.row.face, self.row.avatar_set, changed = face, False, True
-        if changed:
-            await self.bridge.db.save_puppet(self.row)
+        """Take the nickname and face QQ reported (None: not in that reply) and show them in
+        Matrix, calling the homeserver only for what changed or was never set.
+
+        An empty nickname is taken as unknown: GetInfo answers an empty NK for a number it
+        does not know (seed 004 shows no other case), and a name should not vanish over it.
+        """
+        row = self.row
+        if nick and nick != row.nick:
+            row = dataclasses.replace(row, nick=nick, name_set=False)
+        if face is not None and face != row.face:
+            row = dataclasses.replace(row, face=face, avatar_set=False)
+        if row is not self.row:
+            await self.bridge.db.save_puppet(row)
+            self.row = row  # the database first: memory follows only a write that succeeded
         await self.sync_to_matrix()
 
     async def sync_to_matrix(self) -> None:
+        """Set in Matrix what the stored row says is not set yet (nothing when all is)."""
         intent = self.intent
-        await intent.ensure_registered()
+        await intent.ensure_registered()  # a Matrix call only the first time (the state store)
+        if self.row.name_set and (self.row.avatar_set or self.row.face is None):
+            return
         if not self.row.name_set:
             await intent.set_displayname(self.displayname)
-            self.row.name_set = True
-            await self.bridge.db.save_puppet(self.row)
+            await self._saved(dataclasses.replace(self.row, name_set=True))
         if not self.row.avatar_set and self.row.face is not None:
             mxc = await self._face_mxc(self.row.face)
             await intent.set_avatar_url(mxc)
-            self.row.avatar_mxc, self.row.avatar_set = mxc, True
-            await self.bridge.db.save_puppet(self.row)
+            await self._saved(dataclasses.replace(self.row, avatar_mxc=mxc, avatar_set=True))
+
+    async def _saved(self, row: PuppetRow) -> None:
+        await self.bridge.db.save_puppet(row)
+        self.row = row
 
     async def _face_mxc(self, face: int) -> ContentURI:
         known = await self.bridge.db.get_face_mxc(face)
@@ -83,6 +90,3 @@ class Puppet:
         )
         await self.bridge.db.save_face_mxc(face, mxc)
         return mxc
-
-    async def set_status(self, status: Status) -> None:
-        await self.intent.set_presence(PRESENCE_OF_STATUS[status], ignore_cache=True)

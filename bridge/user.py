@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 import sqlalchemy.exc
 from mautrix.types import EventID, RoomID
 
+from . import own_status
 from .db import UserRow
 from .inbound import Inbound
 from .outbound import Outbound
 from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import InfoLevel
+from .qq.codes import InfoLevel, Status
 from .qq.wire import LoginRefused
 from .qq.wire.replies import Event
+from .roster import take_online
 
 if TYPE_CHECKING:
     from .core import Bridge
@@ -187,6 +189,7 @@ class User:
             await self._drop_client(log_out=True)
             await self._forget_login()
             self._wake_waiters()
+        await self.bridge.presence.forget_user(self.mxid)
         self.bridge.status.changed(self)
 
     async def release_uin(self) -> None:
@@ -211,6 +214,12 @@ class User:
         await self.outbound.worker.stop()
         if self.client:
             await self.client.stop()
+
+    @property
+    def status(self) -> Status:
+        """The QQ status the user chose (``status``); every new login sets it again
+        (bridge/own_status.py)."""
+        return Status(self.row.status)
 
     def require_client(self) -> QQClient:
         if self.client is None or self.client.state is ConnectionState.LOGGED_OUT:
@@ -246,6 +255,7 @@ class User:
     async def _went_online(self, client: QQClient) -> None:
         self.client = client
         await client.start()
+        await own_status.restore(self, client)
         try:
             await self._read_friends(client)
         except Exception:  # best effort: the login itself worked, and messages must flow
@@ -256,11 +266,9 @@ class User:
         self.bridge.status.changed(self)
 
     async def _read_friends(self, client: QQClient) -> None:
+        """At every login: the friend list, and their nicknames, faces and statuses."""
         self.friends = set((await client.friends()).uins)
-        for friend in (await client.online()).friends:
-            puppet = await self.bridge.puppet(friend.uin)
-            await puppet.update_profile(friend.nick, friend.face)
-            await puppet.set_status(friend.status)
+        await take_online(self, await client.online(), self.friends)
 
     async def _drop_client(self, log_out: bool = False) -> None:
         if self._resume_task and self._resume_task is not asyncio.current_task():
@@ -284,6 +292,7 @@ class User:
         await self.bridge.db.set_login_state(self.mxid, BAD_CREDENTIALS)
         self.row = dataclasses.replace(self.row, login_state=BAD_CREDENTIALS)
         self._wake_waiters()
+        await self.bridge.presence.forget_user(self.mxid)  # no login to tell who is online
         self.bridge.status.changed(self)
         try:
             await self.notify(
@@ -319,10 +328,11 @@ class User:
         puppet = await self.bridge.puppet(uin)
         return f"{puppet.row.nick} ({uin})" if puppet.row.nick else str(uin)
 
-    async def learn_profile(self, uin: int) -> None:
-        """Fetch a contact's nickname and face from QQ the first time we meet them."""
+    async def learn_profile(self, uin: int, fresh: bool = False) -> None:
+        """Fetch a contact's nickname and face from QQ (GetInfo) the first time we meet them,
+        or every time with ``fresh`` (a friend request, `pm`: rare, and worth a current name)."""
         puppet = await self.bridge.puppet(uin)
-        if puppet.knows_profile or self.client is None:
+        if (puppet.knows_profile and not fresh) or self.client is None:
             await puppet.sync_to_matrix()
             return
         try:

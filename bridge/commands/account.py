@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from .. import own_status
 from ..login import log_in
 from ..qq.client import ConnectionState
 from ..qq.codes import Status
@@ -13,12 +14,6 @@ from .registry import CommandContext, UsageError, command
 
 log = logging.getLogger("bridge.commands")
 
-STATUS_WORDS = {
-    "online": Status.ONLINE,
-    "busy": Status.BUSY,
-    "invisible": Status.INVISIBLE,
-    "offline": Status.OFFLINE,
-}
 STATE_WORDS = {
     ConnectionState.ONLINE: "online",
     ConnectionState.LOGGING_IN: "logging in",
@@ -85,7 +80,7 @@ async def logout(ctx: CommandContext) -> None:
     await ctx.reply("Logged out of QQ.")
 
 
-@command("ping", "Tell whether you are logged in to QQ.")
+@command("ping", "Tell whether you are logged in to QQ, and your QQ status.")
 async def ping(ctx: CommandContext) -> None:
     user = ctx.user
     if user.client is None:
@@ -95,13 +90,13 @@ async def ping(ctx: CommandContext) -> None:
             await ctx.reply("You are not logged in to QQ.")
         return
     state = STATE_WORDS[user.client.state]
-    await ctx.reply(f"QQ {user.uin}: {state}.")
+    await ctx.reply(f"QQ {user.uin}: {state}. Your QQ status: {user.status.word}.")
 
 
 @command("status online|busy|invisible|offline", "Set your QQ status.")
 async def status(ctx: CommandContext) -> None:
-    word = ctx.args[0].lower() if ctx.args else ""
-    if word not in STATUS_WORDS:
+    chosen = Status.from_word(ctx.args[0]) if ctx.args else None
+    if chosen is None:
         raise UsageError("Usage: status online|busy|invisible|offline")
-    await ctx.user.require_client().set_status(STATUS_WORDS[word])
-    await ctx.reply(f"Your QQ status is now {word}.")
+    await own_status.choose(ctx.user, chosen)
+    await ctx.reply(f"Your QQ status is now {chosen.word}.")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..notices import escape
-from ..qq.codes import AckCode, AddResult, InfoLevel, Status
+from ..qq.codes import AckCode, AddResult, InfoLevel
+from ..roster import take_online, take_profile
 from ..user import User
 from .registry import CommandContext, command
 
-STATUS_NAMES = {Status.ONLINE: "online", Status.BUSY: "busy"}
 MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for a huge one
 
 
@@ -15,6 +15,8 @@ MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for
 async def friends(ctx: CommandContext) -> None:
     client = ctx.user.require_client()
     friend_list, online = await client.friends(), await client.online()
+    ctx.user.friends = set(friend_list.uins)
+    await take_online(ctx.user, online, ctx.user.friends)
     online_by_uin = {friend.uin: friend for friend in online.friends}
     if not friend_list.uins:
         await ctx.reply("You have no QQ friends yet. Add one with `add <uin>`.")
@@ -23,11 +25,10 @@ async def friends(ctx: CommandContext) -> None:
     for index, uin in enumerate(friend_list.uins):
         friend = online_by_uin.get(uin)
         if friend:
-            name, state = friend.nick, STATUS_NAMES.get(friend.status, "online")
+            name, state = friend.nick, friend.status.word
         else:
             name, state = await _nick(ctx, uin, lookup=index < MAX_NAME_LOOKUPS), "offline"
         lines.append(f"- {escape(name)} ({uin}): {state}")
-    ctx.user.friends = set(friend_list.uins)
     await ctx.reply("\n".join(lines))
 
 
@@ -35,27 +36,28 @@ async def _nick(ctx: CommandContext, uin: int, lookup: bool) -> str:
     puppet = await ctx.bridge.puppet(uin)
     if not puppet.row.nick and lookup:
         profile = await ctx.user.require_client().info(uin, InfoLevel.BRIEF)
-        await puppet.update_profile(profile.nick, None)
+        await take_profile(ctx.user, uin, profile.nick, None)
+        return profile.nick or "?"
     return puppet.row.nick or "?"
 
 
 @command("online", "List your QQ friends who are online.")
 async def online(ctx: CommandContext) -> None:
     online = await ctx.user.require_client().online()
+    await take_online(ctx.user, online, ctx.user.friends)
     if not online.friends:
         await ctx.reply("None of your QQ friends is online.")
         return
     lines = [f"Online ({len(online.friends)}):"]
-    lines += [
-        f"- {escape(f.nick)} ({f.uin}): {STATUS_NAMES.get(f.status, 'online')}"
-        for f in online.friends
-    ]
+    lines += [f"- {escape(f.nick)} ({f.uin}): {f.status.word}" for f in online.friends]
     await ctx.reply("\n".join(lines))
 
 
 @command("info <uin>", "Show a QQ user's profile.")
 async def info(ctx: CommandContext) -> None:
-    profile = await ctx.user.require_client().info(ctx.uin_arg(0), InfoLevel.DETAILED)
+    uin = ctx.uin_arg(0)
+    profile = await ctx.user.require_client().info(uin, InfoLevel.DETAILED)
+    await take_profile(ctx.user, uin, profile.nick, profile.face)
     readable = profile.readable()
     await ctx.reply("\n".join(f"{label}: {escape(str(value))}" for label, value in readable))
 
@@ -112,7 +114,7 @@ async def remove(ctx: CommandContext) -> None:
 async def pm(ctx: CommandContext) -> None:
     uin = ctx.uin_arg(0)
     ctx.user.require_client()
-    await ctx.user.learn_profile(uin)
+    await ctx.user.learn_profile(uin, fresh=True)
     portal = await ctx.bridge.portal(ctx.user, uin)
     # Asked under the portal's room lock: of two `pm` at once, one opens and one is told so.
     created = await portal.open_dm()

@@ -232,6 +232,11 @@ class Config:
         return self.encryption_allowed and bool(self.get("bridge.encryption.require", False))
 
     @property
+    def presence_refresh(self) -> float:
+        """Seconds between two settings of an online or busy puppet's presence."""
+        return float(self["bridge.presence_refresh"])
+
+    @property
     def command_prefix(self) -> str:
         """What starts a command outside the management room, e.g. ``!qq``."""
         return str(self["bridge.command_prefix"])

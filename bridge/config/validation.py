@@ -226,6 +226,10 @@ def _check_templates(config: Config) -> None:
     prefix = _required_text(config, key)
     if not prefix or prefix != prefix.strip() or any(c.isspace() for c in prefix):
         raise ConfigError(f"{key} must be one word, such as !qq", key)
+    key = "bridge.presence_refresh"
+    refresh = _required(config, key)
+    if isinstance(refresh, bool) or not isinstance(refresh, int | float) or refresh <= 0:
+        raise ConfigError(f"{key} must be a number of seconds above 0, such as 20", key)
 
 
 def _check_permissions(config: Config) -> None:

@@ -58,6 +58,13 @@ class ContactQueries(StoreBase):
                 update(UserModel).where(UserModel.mxid == mxid).values(login_state=state)
             )
 
+    async def set_user_status(self, mxid: str, status: int) -> None:
+        """Change only the QQ status the user chose (``ST=`` value), restored at every login."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(UserModel).where(UserModel.mxid == mxid).values(status=status)
+            )
+
     async def seal_stored_logins(self) -> int:
         """Encrypt the logins stored before encryption came (plain md5s); returns how many."""
         if self._vault is None:

@@ -129,6 +129,24 @@ class JournalQueries(StoreBase):
             result = await session.execute(statement)
         return cast(CursorResult[Any], result).rowcount == 1
 
+    async def note_redacted(self, owner: str, event_id: str, note: str) -> bool:
+        """Write ``note`` on the sent row of ``event_id``: True the first time only, so that
+        a message redacted twice (or by two devices) is answered once; False if there is no
+        sent row (the event never reached QQ: a reaction, a notice, a command, a failure)."""
+        statement = (
+            update(OutboundModel)
+            .where(
+                OutboundModel.event_id == event_id,
+                OutboundModel.owner == owner,
+                OutboundModel.state == "sent",
+                OutboundModel.error.is_(None),
+            )
+            .values(error=note)
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+        return cast(CursorResult[Any], result).rowcount == 1
+
     async def finish_outbound(self, row_id: int, state: str, error: str | None = None) -> None:
         """Record the outcome of sending a row: "sent", or "failed" with an `error`."""
         if state not in OUTBOUND_STATES:

@@ -26,7 +26,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -245,8 +245,11 @@ class SynapseServer:
         stop_timeout: float = 10.0,
         log_level: str = "WARNING",
         python: str = sys.executable,
+        extra_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.server_name = server_name
+        # Top-level homeserver.yaml keys set over ours (the tests' short presence timers).
+        self.extra_config = dict(extra_config or {})
         self.keep = keep
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
@@ -387,7 +390,8 @@ class SynapseServer:
                 data_dir=data_dir,
                 shared_secret=self._shared_secret,
                 appservice_config_files=self.appservice_config_files,
-            ),
+            )
+            | self.extra_config,
         )
 
     async def _spawn(self) -> None:

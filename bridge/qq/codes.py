@@ -77,6 +77,28 @@ class Status(IntEnum):
     BUSY = 30
     INVISIBLE = 40  # only ever sent; others see an invisible account as OFFLINE
 
+    @property
+    def word(self) -> str:
+        """The status as people read and type it: ``online``, ``offline``, ``busy`` or
+        ``invisible`` (the bridge's commands, the terminal client). STATUS_WORDS is the
+        one table of these words."""
+        return STATUS_WORDS[self]
+
+    @classmethod
+    def from_word(cls, word: str) -> Status | None:
+        """The status a typed word names, ignoring case and spaces; None for any other word."""
+        return _STATUS_BY_WORD.get(word.strip().casefold())
+
+
+# Seed 004: "10为上线,20为离线,30为忙碌,40为隐身" (online, offline, busy, invisible).
+STATUS_WORDS = {
+    Status.ONLINE: "online",
+    Status.OFFLINE: "offline",
+    Status.BUSY: "busy",
+    Status.INVISIBLE: "invisible",
+}
+_STATUS_BY_WORD = {word: status for status, word in STATUS_WORDS.items()}
+
 
 class MessageType(IntEnum):
     """``MT=`` of one GetMsgEx item."""

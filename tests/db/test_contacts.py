@@ -34,6 +34,13 @@ async def test_users_are_inserted_then_updated(database: Database) -> None:
     assert await database.get_user_by_uin(3_000_000_001) is None
 
 
+async def test_a_status_change_touches_only_the_status(database: Database) -> None:
+    row = UserRow(ALICE, uin=1, password_md5="e10adc3949ba59abbe56e057f20f883e", status=10)
+    await database.save_user(row)
+    await database.set_user_status(ALICE, 40)
+    assert await database.get_user(ALICE) == UserRow(**{**vars(row), "status": 40})
+
+
 async def test_all_users_in_mxid_order(database: Database) -> None:
     assert await database.all_users() == []
     await database.save_user(UserRow(BOB, uin=2))

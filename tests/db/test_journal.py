@@ -180,6 +180,31 @@ async def test_failed_outbound_keeps_its_error(users: Database) -> None:
         assert [tuple(r) for r in stored] == [("failed", "timeout")]
 
 
+async def test_a_redaction_is_noted_once_and_only_on_a_sent_row(users: Database) -> None:
+    sent, _pending, failed, bobs = await users.add_outbound(
+        [outbound("$sent"), outbound("$pending"), outbound("$failed"), outbound("$b", owner=BOB)]
+    )
+    await users.finish_outbound(sent.id, "sent")
+    await users.finish_outbound(failed.id, "failed", "timeout")
+    await users.finish_outbound(bobs.id, "sent")
+    note = "redacted after sending"
+
+    assert await users.note_redacted(ALICE, "$sent", note)
+    assert not await users.note_redacted(ALICE, "$sent", note)  # the second time: nothing to say
+    assert not await users.note_redacted(ALICE, "$pending", note)  # never reached QQ
+    assert not await users.note_redacted(ALICE, "$failed", note)
+    assert not await users.note_redacted(ALICE, "$never-queued", note)  # a reaction, a notice
+    assert not await users.note_redacted(ALICE, "$b", note)  # someone else's
+    async with users.engine.connect() as connection:
+        stored = await connection.execute(text("SELECT event_id, state, error FROM outbound"))
+        assert sorted(tuple(r) for r in stored) == [
+            ("$b", "sent", None),
+            ("$failed", "failed", "timeout"),
+            ("$pending", "pending", None),
+            ("$sent", "sent", note),
+        ]
+
+
 async def test_finish_outbound_checks_its_arguments(users: Database) -> None:
     (row,) = await users.add_outbound([outbound("$1")])
     with pytest.raises(ValueError, match="state"):

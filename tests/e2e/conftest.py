@@ -32,6 +32,7 @@ from bridge.demo.synapse import SynapseServer, free_port, synapse_installed
 # The bridge's own session fixtures (simulator, bridge, Matrix users) live beside these; a star
 # import registers whatever fixtures it defines without listing them twice.
 from .fixtures import *  # noqa: F403
+from .fixtures import SYNAPSE_PRESENCE
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +86,7 @@ async def synapse(e2e_dir: Path, bridge_registration_path: Path) -> AsyncIterato
         server_name=SERVER_NAME,
         data_dir=e2e_dir / "synapse",
         appservice_config_files=[bridge_registration_path],
+        extra_config=SYNAPSE_PRESENCE,
     ) as server:
         yield server
 

@@ -44,6 +44,15 @@ BRIDGE_QQ_SETTINGS = {
     "penalty_wait": 2.5,
     "max_penalties": 3,
 }
+# Synapse turns a presence no one refreshes to offline once presence.sync_online_timeout has
+# passed (30 s by default) at its next look, which for a user who never syncs comes when
+# presence.last_active_granularity (60 s) ends, and then every 5 s. Here 3 s and 1 s, so that
+# a test sees in seconds both that decay (for a user who set presence once) and the bridge's
+# refresh (every BRIDGE_PRESENCE_REFRESH s) holding a puppet's presence past it.
+SYNAPSE_PRESENCE = {
+    "presence": {"enabled": True, "sync_online_timeout": 3000, "last_active_granularity": 1000}
+}
+BRIDGE_PRESENCE_REFRESH = 1.0
 PEER_SETTINGS = ClientSettings(poll_interval=0.2, idle_poll_interval=1.0, send_interval=0.25)
 _unique = itertools.count(1)
 
@@ -62,6 +71,7 @@ async def bridge_runner(
     bridge_config["qq.server"] = qq_server.url
     for key, value in BRIDGE_QQ_SETTINGS.items():
         bridge_config[f"qq.{key}"] = value
+    bridge_config["bridge.presence_refresh"] = BRIDGE_PRESENCE_REFRESH
     # Metrics on, as an operator would have them: tests/e2e/test_bridge_metrics.py scrapes them.
     bridge_config["metrics.enabled"] = True
     bridge_config["metrics.listen"] = f"127.0.0.1:{free_port()}"

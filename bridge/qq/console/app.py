@@ -105,7 +105,7 @@ class Console:
             self.say(f"{render.stamp(self.now())} -> {render.who(command.target, self.nicks)}")
         elif isinstance(command, SetStatus):
             await client.set_status(command.status)
-            self.say(f"status: {render.STATUS_WORDS[command.status]}")
+            self.say(f"status: {command.status.word}")
         elif isinstance(command, AddFriend):
             added = await client.add(command.uin)
             if added.result is AddResult.NEEDS_VERIFICATION:

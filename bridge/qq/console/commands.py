@@ -97,13 +97,6 @@ Command = (
 
 _Parser = Callable[[str], Command]
 
-STATUSES = {
-    "online": Status.ONLINE,
-    "busy": Status.BUSY,
-    "invisible": Status.INVISIBLE,
-    "offline": Status.OFFLINE,
-}
-
 HELP = """\
 /msg <uin> <text>        send a message (a line without a slash goes to the last peer);
                          in a message \\n is a new line and \\\\ a backslash
@@ -151,7 +144,7 @@ def unescape(text: str) -> str:
 
 
 def _status(rest: str) -> Command:
-    status = STATUSES.get(rest.strip().lower())
+    status = Status.from_word(rest)
     if status is None:
         return Usage("usage: /status online|busy|invisible|offline")
     return SetStatus(status)

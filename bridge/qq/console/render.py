@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..client import ConnectionState
-from ..codes import AddResult, Status
+from ..codes import AddResult
 from ..wire.replies import (
     BatchUnreadable,
     Event,
@@ -20,13 +20,6 @@ from ..wire.replies import (
     TextMessage,
     UnknownEvent,
 )
-
-STATUS_WORDS = {
-    Status.ONLINE: "online",
-    Status.OFFLINE: "offline",
-    Status.BUSY: "busy",
-    Status.INVISIBLE: "invisible",
-}
 
 
 def stamp(when: datetime) -> str:
@@ -51,7 +44,7 @@ def event_lines(event: Event, when: datetime, nicks: dict[int, str]) -> list[str
         return [f"{prefix} * a reply from the server could not be read; its events are lost"]
     sender = who(event.sender, nicks)
     if isinstance(event, StatusChange):
-        return [f"{prefix} * {sender} is now {STATUS_WORDS[event.status]}"]
+        return [f"{prefix} * {sender} is now {event.status.word}"]
     if isinstance(event, FriendRequest):
         reason = f": {event.text}" if event.text else ""
         return [f"{prefix} * {sender} asks to be your friend{reason} (/accept or /reject)"]
@@ -78,7 +71,7 @@ def online_lines(online: OnlineFriends) -> list[str]:
     if not online.friends:
         return ["no friends online"]
     return [f"{online.count} online:"] + [
-        f"  {friend.nick} ({friend.uin}) {STATUS_WORDS[friend.status]}" for friend in online.friends
+        f"  {friend.nick} ({friend.uin}) {friend.status.word}" for friend in online.friends
     ]
 
 

@@ -6,6 +6,7 @@ drive it directly. ``Simulator.state`` is one of these.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from collections.abc import Iterable
 
@@ -63,6 +64,25 @@ class World:
             if session is not None and session.visible_status in LISTED_STATUSES:
                 listed.append((self.accounts[friend], session.visible_status))
         return listed
+
+    # --- profiles ---------------------------------------------------------------------
+
+    def change_profile(self, uin: int, nick: str | None = None, face: int | None = None) -> None:
+        """The account's owner changes their nickname or face (None: unchanged).
+
+        QQ HTTP v1.1 has no command for it (the 11 of seeds 000-004 only read profiles) and no
+        message announces it: others see the new values in their next Query_Stat (NK, FC) and
+        GetInfo, as a real server would show them. For tests and the demo; raises KeyError
+        for an unknown account and ValueError for a negative face.
+        """
+        account = self.accounts[uin]
+        if face is not None and face < 0:
+            raise ValueError("a face is a number of 0 or more")
+        self.accounts[uin] = dataclasses.replace(
+            account,
+            nick=account.nick if nick is None else nick,
+            face=account.face if face is None else face,
+        )
 
     # --- presence ---------------------------------------------------------------------
 

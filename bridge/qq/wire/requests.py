@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import regex
+
 from ..codes import LOGIN_CONSTANT, VERSION, AckCode, Command, InfoLevel, Status
 from .fields import encode_pairs
 
@@ -74,33 +76,65 @@ def logout(uin: int, seq: int) -> bytes:
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Cut text into pieces of at most ``limit`` UTF-8 bytes, never inside a character.
+    """Cut text into pieces of at most ``limit`` UTF-8 bytes, never inside a grapheme cluster.
 
-    A cut prefers the last newline or space in the second half of a piece, so words and
-    lines stay whole where they can; the separator stays with the earlier piece, so
-    joining the pieces gives back the text exactly.
+    A cluster is what a reader sees as one character: a flag (two regional indicators), an
+    emoji joined by ZWJ, a letter and its accents, CR LF. Clusters are Unicode's extended
+    grapheme clusters (UAX #29), found by the ``regex`` library's ``\\X``. A cut prefers the end
+    of the last newline or space in the second half of a piece, so words and lines stay whole
+    where they can; the separator stays with the earlier piece, so joining the pieces gives back
+    the text exactly. A single cluster longer than ``limit`` (only pathological text, such as
+    hundreds of combining marks on one letter) cannot go whole: it is cut between code points,
+    each piece as full as it can be (docs/protocol.md).
+
+    Raises ValueError when ``limit`` is below 4, the longest UTF-8 character.
     """
     if limit < 4:
         raise ValueError("limit must hold at least one UTF-8 character")
+    if len(text.encode()) <= limit:
+        return [text]
     pieces: list[str] = []
-    rest = text
-    while len(rest.encode()) > limit:
-        cut = _longest_prefix(rest, limit)
-        soft = max(rest.rfind("\n", 0, cut), rest.rfind(" ", 0, cut))
-        if soft >= cut // 2:
-            cut = soft + 1
-        pieces.append(rest[:cut])
-        rest = rest[cut:]
-    if rest or not pieces:
-        pieces.append(rest)
+    piece: list[str] = []  # the clusters of the piece being filled
+    size = 0  # its size in bytes
+    soft, soft_size = 0, 0  # clusters and bytes up to its last space or newline, if any
+    for cluster in _GRAPHEME.findall(text):
+        length = len(cluster.encode())
+        if length > limit:
+            pieces += ["".join(piece)] if piece else []
+            *whole, last = _split_code_points(cluster, limit)
+            pieces += whole
+            piece, size, soft, soft_size = [last], len(last.encode()), 0, 0
+            continue
+        while size + length > limit:
+            # Cut at the last separator if it is in the piece's second half, else here.
+            cut, cut_size = (
+                (soft, soft_size) if soft and soft_size * 2 >= size else (len(piece), size)
+            )
+            pieces.append("".join(piece[:cut]))
+            piece, size = piece[cut:], size - cut_size
+            soft, soft_size = 0, 0  # what is left holds no separator: soft was the last one
+        piece.append(cluster)
+        size += length
+        if cluster[-1] in " \n":
+            soft, soft_size = len(piece), size
+    if piece:
+        pieces.append("".join(piece))
     return pieces
 
 
-def _longest_prefix(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` bytes of UTF-8."""
-    size = 0
+# One extended grapheme cluster (UAX #29), as the regex library knows them.
+_GRAPHEME = regex.compile(r"\X")
+
+
+def _split_code_points(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` bytes of UTF-8, cut between code points."""
+    pieces: list[str] = []
+    start, size = 0, 0
     for index, char in enumerate(text):
-        size += len(char.encode())
-        if size > limit:
-            return index
-    return len(text)
+        length = len(char.encode())
+        if size + length > limit:
+            pieces.append(text[start:index])
+            start, size = index, 0
+        size += length
+    pieces.append(text[start:])
+    return pieces
