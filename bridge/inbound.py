@@ -97,23 +97,34 @@ class Inbound:
         self._failures: dict[int, int] = {}
         # Rows journalled by this process since the journal was last read: the worker takes
         # them from here instead of reading them back (a query per batch). Only committed rows
-        # are put here, and the journal is read once first (at start-up) for older ones.
+        # are put here, and the journal is read once first (at start-up) for older ones. At
+        # most a page of them: past that (Synapse away for long) they are read from the
+        # journal again, a page at a time, as before.
         self._fresh: deque[InboundRow] = deque()
         self._journal_read = False
+        self._overflowed = False
 
     async def record(self, events: list[Event]) -> None:
         """Called by the QQ client with each polled batch, before it polls again."""
         items = [(uin, kind, storable(text)) for uin, kind, text in map(journal_item, events)]
-        self._fresh.extend(await self.user.bridge.db.add_inbound(self.user.mxid, items))
+        rows = await self.user.bridge.db.add_inbound(self.user.mxid, items)
+        if self._overflowed or len(self._fresh) + len(rows) > PAGE:
+            self._overflowed = True  # in the journal, which is read once these are done
+        else:
+            self._fresh.extend(rows)
         self.worker.wake()
 
     async def _drain(self) -> None:
-        if not self._journal_read:
-            await self._drain_journal()
-        # A failure raises with the row still first here: the retry starts with it, in order.
-        while self._fresh:
-            await self._deliver_or_hand_over(self._fresh[0])
-            self._fresh.popleft()
+        while True:
+            if not self._journal_read:
+                await self._drain_journal()
+            # A failure raises with the row still first here: the retry starts with it.
+            while self._fresh:
+                await self._deliver_or_hand_over(self._fresh[0])
+                self._fresh.popleft()
+            if not self._overflowed:
+                return
+            self._overflowed, self._journal_read = False, False
 
     async def _drain_journal(self) -> None:
         """Every pending row in the journal, oldest first, a page at a time."""

@@ -36,14 +36,16 @@ class Outbound:
         self._cancelled: set[str] = set()
         self._redacted_while_sending: set[str] = set()
         # Rows queued by this process since the queue was last read, as in inbound.py: the
-        # worker takes them from here instead of reading them back (a query per message).
+        # worker takes them from here instead of reading them back (a query per message); at
+        # most a page of them, the rest read from the store again once these are sent.
         self._fresh: deque[OutboundRow] = deque()
         self._queue_read = False
+        self._overflowed = False
 
     def queued(self, row: OutboundRow | None) -> None:
         """A row was committed to the queue (None: one whose row the store did not return)."""
-        if row is None:
-            self._queue_read = False  # read the queue again to find it
+        if row is None or self._overflowed or len(self._fresh) >= PAGE:
+            self._overflowed = True  # in the store, which is read once these are sent
         else:
             self._fresh.append(row)
         self.worker.wake()
@@ -85,13 +87,17 @@ class Outbound:
         )
 
     async def _drain(self) -> None:
-        if not self._queue_read:
-            await self._drain_queue()
-        # A failure raises with the row still first here: the retry starts with it, in order.
-        # A row left pending (a new client logged in meanwhile) is sent again at once.
-        while self._fresh:
-            if await self._send(self._fresh[0]):
-                self._fresh.popleft()
+        while True:
+            if not self._queue_read:
+                await self._drain_queue()
+            # A failure raises with the row still first here: the retry starts with it. A row
+            # left pending (a new client logged in meanwhile) is sent again at once.
+            while self._fresh:
+                if await self._send(self._fresh[0]):
+                    self._fresh.popleft()
+            if not self._overflowed:
+                break
+            self._overflowed, self._queue_read = False, False
         self._cancelled.clear()  # what was cancelled is failed in the database: never read again
 
     async def _drain_queue(self) -> None:
