@@ -1,9 +1,10 @@
 """The in-memory copy of what the state store has read: the copy, not the truth.
 
-SQLStateStore (state_store.py) fills it on a read and changes it after a write committed; this
-module only holds it. Rooms and their members are bounded (ROOMS): past the bound the room read
-longest ago is dropped, and read again from the database when next needed, so 10,000 portals
-cost at most a few MiB here.
+SQLStateStore (state_store.py) fills it on a read, forgets what a write is about to change
+before it writes (so a write that fails or is cancelled leaves nothing stale) and sets the new
+value once the write committed; this module only holds it. Rooms and their members are
+bounded (ROOMS): past the bound the room read longest ago is dropped, and read again from the
+database when next needed, so 10,000 portals cost at most a few MiB here.
 """
 
 from __future__ import annotations
@@ -71,12 +72,31 @@ class StateCache:
         self.rooms: dict[RoomID, RoomState] = {}
         # Per room: user -> their member row, or None for "no row" (left, never seen).
         self._members: dict[RoomID, dict[UserID, Member | None]] = {}
+        # Bumped by every write. A read that a write overlapped (the read awaited the
+        # database, the write committed meanwhile) may hold the old value: it is not kept.
+        self.writes = 0
+
+    def fill_room(self, seen: int, room_id: RoomID, state: RoomState) -> None:
+        """Keep what a read found, if no write happened since ``seen`` (``writes`` then)."""
+        if seen == self.writes:
+            self.set_room(room_id, state)
+
+    def fill_member(
+        self, seen: int, room_id: RoomID, user_id: UserID, member: Member | None
+    ) -> None:
+        if seen == self.writes:
+            self.set_member(room_id, user_id, member)
+
+    def wrote(self) -> None:
+        """A write committed: reads under way must not fill the copy with what they found."""
+        self.writes += 1
 
     def set_room(self, room_id: RoomID, state: RoomState) -> None:
         self.rooms[room_id] = state
         self._bound(self.rooms)
 
     def forget_room(self, room_id: RoomID) -> None:
+        self.wrote()
         self.rooms.pop(room_id, None)
 
     def member(self, room_id: RoomID, user_id: UserID) -> tuple[bool, Member | None]:
@@ -94,7 +114,12 @@ class StateCache:
         members[user_id] = member
 
     def forget_members(self, room_id: RoomID) -> None:
+        self.wrote()
         self._members.pop(room_id, None)
+
+    def forget_member(self, room_id: RoomID, user_id: UserID) -> None:
+        self.wrote()
+        self._members.get(room_id, {}).pop(user_id, None)
 
     def _bound(self, rooms: dict[RoomID, Any]) -> None:
         while len(rooms) > self._limit:

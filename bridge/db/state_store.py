@@ -76,18 +76,21 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
         known, member = self._cache.member(room_id, user_id)
         if known:
             return member
+        seen = self._cache.writes
         async with self._sessions() as session:
             row = await session.get(MxMemberModel, (room_id, user_id))
             member = _member(row) if row else None
-        self._cache.set_member(room_id, user_id, member)
+        self._cache.fill_member(seen, room_id, user_id, member)
         return member
 
     async def set_member(
         self, room_id: RoomID, user_id: UserID, member: Member | MemberStateEventContent
     ) -> None:
         values = _member_values(room_id, user_id, member)
+        self._cache.forget_member(room_id, user_id)
         async with self._sessions.begin() as session:
             await session.execute(self._upsert(MxMemberModel, values, ["room_id", "user_id"]))
+        self._cache.wrote()
         self._cache.set_member(room_id, user_id, _member_of(values))
 
     async def set_membership(
@@ -98,18 +101,17 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
         statement = self._upsert(
             MxMemberModel, values, ["room_id", "user_id"], update=["membership"]
         )
+        known, cached = self._cache.member(room_id, user_id)
+        self._cache.forget_member(room_id, user_id)
         async with self._sessions.begin() as session:
             await session.execute(statement)
-        known, cached = self._cache.member(room_id, user_id)
-        if known and cached is not None:
-            cached = Member(
-                membership=membership,
-                displayname=cached.displayname,
-                avatar_url=cached.avatar_url,
-            )
-            self._cache.set_member(room_id, user_id, cached)
-        else:
-            self._cache.set_member(room_id, user_id, Member(membership=membership))
+        self._cache.wrote()
+        if known:  # else the profile the row may hold is unknown here: read it when asked
+            profile: dict[str, Any] = {
+                "displayname": cached.displayname if cached else None,
+                "avatar_url": cached.avatar_url if cached else None,
+            }
+            self._cache.set_member(room_id, user_id, Member(membership=membership, **profile))
 
     async def get_member_profiles(
         self, room_id: RoomID, memberships: tuple[Membership, ...] = DEFAULT_MEMBERSHIPS
@@ -138,6 +140,9 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
                 )
             )
         values = [_member_values(room_id, user_id, member) for user_id, member in members.items()]
+        # Simpler than working out which members the replacement keeps: read them again.
+        self._cache.forget_members(room_id)
+        self._cache.forget_room(room_id)
         async with self._sessions.begin() as session:
             await session.execute(replaced)
             if values:
@@ -145,10 +150,7 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
             # A list of only the invited (say) members says nothing of who has joined.
             if only_membership in (None, Membership.JOIN):
                 await session.execute(self._set_room_state(room_id, has_full_member_list=True))
-        # Simpler than working out which members the replacement kept: read them again.
-        self._cache.forget_members(room_id)
-        if only_membership in (None, Membership.JOIN):
-            self._cache.forget_room(room_id)
+        self._cache.wrote()
 
     async def has_full_member_list(self, room_id: RoomID) -> bool:
         return (await self._room(room_id)).has_full_member_list
@@ -165,9 +167,10 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
         self, room_id: RoomID, content: PowerLevelStateEventContent | dict[str, Any]
     ) -> None:
         statement = self._set_room_state(room_id, power_levels=_json(content))
+        self._cache.forget_room(room_id)
         async with self._sessions.begin() as session:
             await session.execute(statement)
-        self._cache.forget_room(room_id)
+        self._cache.wrote()
 
     # create event (room versions 12+ give the creators power without power levels)
 
@@ -181,9 +184,10 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
         if not isinstance(event, StateEvent):
             event = StateEvent.deserialize(cast(JSON, event))
         statement = self._set_room_state(event.room_id, create_event=_json(event))
+        self._cache.forget_room(event.room_id)
         async with self._sessions.begin() as session:
             await session.execute(statement)
-        self._cache.forget_room(event.room_id)
+        self._cache.wrote()
 
     # encryption
 
@@ -200,16 +204,18 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
         self, room_id: RoomID, content: RoomEncryptionStateEventContent | dict[str, Any]
     ) -> None:
         statement = self._set_room_state(room_id, is_encrypted=True, encryption=_json(content))
+        self._cache.forget_room(room_id)
         async with self._sessions.begin() as session:
             await session.execute(statement)
-        self._cache.forget_room(room_id)
+        self._cache.wrote()
 
     async def set_unencrypted(self, room_id: RoomID) -> None:
         """The homeserver said the room has no encryption event (so far)."""
         statement = self._set_room_state(room_id, is_encrypted=False)
+        self._cache.forget_room(room_id)
         async with self._sessions.begin() as session:
             await session.execute(statement)
-        self._cache.forget_room(room_id)
+        self._cache.wrote()
 
     async def find_shared_rooms(self, user_id: UserID) -> list[RoomID]:
         """Encrypted rooms that ``user_id`` is in (whose device changes the bot must follow)."""
@@ -231,10 +237,11 @@ class SQLStateStore(StoreBase, ASStateStore, CryptoStateStore):
         """The room's state row, deserialized (from memory once read); empty if it has none."""
         state = self._cache.rooms.get(room_id)
         if state is None:
+            seen = self._cache.writes
             async with self._sessions() as session:
                 row = await session.get(MxRoomStateModel, room_id)
                 state = RoomState.of(row)
-            self._cache.set_room(room_id, state)
+            self._cache.fill_room(seen, room_id, state)
         return state
 
     def _set_room_state(self, room_id: RoomID, **columns: Any) -> DialectInsert:

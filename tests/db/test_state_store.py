@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
 
 import pytest
@@ -313,3 +314,21 @@ async def test_what_it_answers_from_memory_is_what_the_database_holds(
     await store.set_encryption_info(OTHER_ROOM, {"algorithm": "m.megolm.v1.aes-sha2"})
     await store.set_unencrypted(ROOM)
     await both_agree()
+
+
+async def test_a_read_overlapping_a_write_leaves_nothing_stale_in_memory(
+    store: SQLStateStore,
+) -> None:
+    """A read may find the old row while a write commits the new one; whatever the order in
+    which they finish, what the store answers afterwards is the new one."""
+    for steps in range(8):
+        room = RoomID(f"!race{steps}:example.org")
+        await store.set_member(room, ALICE, Member(membership=Membership.INVITE))
+        store._cache.forget_members(room)  # as if never read: the next read goes to the database
+        reader = asyncio.create_task(store.get_member(room, ALICE))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        await store.set_membership(room, ALICE, Membership.JOIN)
+        await reader
+        assert await store.get_membership(room, ALICE) == Membership.JOIN, steps
+        assert await store.is_joined(room, ALICE)
