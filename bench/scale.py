@@ -194,7 +194,7 @@ async def run(args: argparse.Namespace, work: Path) -> Figures:
         empty = BridgeProcess(
             config, work, name="empty"
         )  # also creates the schema the seeding writes to
-        await empty.start()
+        f.serving_empty = await empty.start()
         await asyncio.sleep(2.0)
         f.rss_empty = empty.rss()
         await empty.stop()

@@ -20,6 +20,7 @@ class Figures:
     seeded: float = 0.0
     rss_empty: int = 0
     serving: float = 0.0
+    serving_empty: float = 0.0  # the same bridge on an empty store: imports, Synapse, the bot
     online: float = 0.0
     logins_done: float = 0.0
     login_average: float = 0.0  # logins per second, from the first to the last
