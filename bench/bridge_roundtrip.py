@@ -58,7 +58,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge_process import BridgeProcess, process_cpu
 
 from bridge.config import Config
-from bridge.core import client_settings
 from bridge.demo.bridgeconf import SERVER_NAME, configure_for_loopback
 from bridge.demo.synapse import SynapseServer, free_port
 from bridge.qq.client import ClientSettings
@@ -444,12 +443,12 @@ def _pid_running(config_path: str) -> int | None:
 
 
 def print_settings(config: Any) -> None:
-    effective = client_settings(config)
+    effective = ClientSettings.from_config(config.qq_settings)
     print("Settings:")
     print("  bridge config  " + ", ".join(f"qq.{k} {v}" for k, v in BRIDGE_QQ.items()))
     print(
         f"  bridge client  poll {effective.poll_interval} s, while active "
-        f"{effective.active_poll_interval} s (ClientSettings default, not in the config), "
+        f"{effective.active_poll_interval} s (half of it: ClientSettings.from_config), "
         f"idle up to {effective.idle_poll_interval} s, send every {effective.send_interval} s"
     )
     print(

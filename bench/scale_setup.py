@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.db import Database, PortalRow, UserRow
+from bridge.db import Database, LoginState, PortalRow, UserRow
 from bridge.qq.wire.requests import password_md5
 from bridge.security import CredentialVault
 
@@ -106,7 +106,7 @@ async def seed_store(
                     mxid=mxid,
                     uin=uin,
                     password_md5=password_md5(f"pw{uin}"),
-                    login_state="logged_in",
+                    login_state=LoginState.LOGGED_IN,
                 )
             )
             if index != chosen:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bridge.qq.wire import requests as build  # noqa: E402
-from bridge.qq.wire.http import split_responses  # noqa: E402
+from tests.raw_http import split_responses  # noqa: E402
 
 FIRST_UIN = 100000
 

@@ -22,7 +22,7 @@ from .notices import notice_content
 from .portal import Portal
 from .presence import PresenceKeeper
 from .puppet import Puppet
-from .qq.client import ClientSettings, PollBudget, QQTransport
+from .qq.client import ClientSettings, QQTransport
 from .qq.clock import Clock, RealClock
 from .status import StatusPusher
 from .user import User
@@ -57,7 +57,7 @@ class Bridge:
         self._lock = asyncio.Lock()
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
-        self.client_settings = client_settings(config)
+        self.client_settings = ClientSettings.from_config(config.qq_settings)
         # Logins resumed at start-up take turns (login_pacing.py); a login command does not wait.
         self.login_pacer = LoginPacer(float(config.qq_settings["login_rate"]), self.clock)
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
@@ -173,18 +173,3 @@ class Bridge:
         self._portals.pop((portal.user.mxid, portal.uin), None)
         if portal.room_id is not None:
             self._portal_rooms.pop(portal.room_id, None)
-
-
-def client_settings(config: Config) -> ClientSettings:
-    """The QQ client's tunables from the ``qq`` section of the config."""
-    qq = config.qq_settings
-    return ClientSettings(
-        poll_interval=float(qq["poll_interval"]),
-        # While a chat is active the client polls faster than poll_interval, never slower.
-        active_poll_interval=float(qq["poll_interval"]) / 2,
-        idle_poll_interval=float(qq["max_poll_interval"]),
-        send_interval=float(qq["send_interval"]),
-        penalty_wait=float(qq["penalty_wait"]),
-        max_penalties=int(qq["max_penalties"]),
-        poll_budget=PollBudget(float(qq["idle_poll_budget"])),
-    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 import aiohttp
 from mautrix.errors import MatrixConnectionError, MatrixRequestError
@@ -16,11 +16,10 @@ from mautrix.types import EventID
 
 from . import metrics
 from .db import InboundRow
+from .db.events import describe
 from .db.journal import PAGE
-from .db.text import storable
 from .homeserver import is_unreachable
-from .qq.codes import Status
-from .qq.wire.replies import (
+from .qq.client import (
     BatchUnreadable,
     Event,
     EventsDropped,
@@ -38,17 +37,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.inbound")
 
-MESSAGE, STATUS, REQUEST, ACCEPTED, REJECTED, UNKNOWN, DROPPED = (
-    "message",
-    "status",
-    "request",
-    "accepted",
-    "rejected",
-    "unknown",
-    "dropped",
-)
 # A row that fails this many times in a row is handed to the user as a notice instead.
 MAX_ATTEMPTS = 5
+
+# The client bounds a batch (ClientSettings.max_batch_*): the rest is told, not lost in silence,
+# and never becomes thousands of rooms.
+DROPPED = (
+    "QQ sent more at once than the bridge takes in one batch: {count} events from {senders} "
+    "senders were not bridged."
+)
+UNREADABLE = (
+    "A reply from the QQ server could not be read, so the QQ messages in it, if any, are lost: "
+    "QQ sends each message only once."
+)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -56,38 +57,6 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, MatrixRequestError):
         return error.http_status >= 500 or error.http_status == 429 or error.http_status == 0
     return isinstance(error, MatrixConnectionError | aiohttp.ClientError | TimeoutError | OSError)
-
-
-def journal_item(event: Event) -> tuple[int, str, str]:
-    """(uin, kind, text): what the journal keeps of one QQ event."""
-    match event:
-        case TextMessage(sender, text):
-            return sender, MESSAGE, text
-        case StatusChange(sender, status):
-            return sender, STATUS, str(int(status))
-        case FriendRequest(sender, text):
-            return sender, REQUEST, text
-        case RequestAccepted(sender, text):
-            return sender, ACCEPTED, text
-        case RequestRejected(sender, reason):
-            return sender, REJECTED, reason
-        case UnknownEvent(kind, sender, text):
-            return sender, UNKNOWN, f"{kind}:{text}"
-        case EventsDropped(count, senders):
-            # The client bounds a batch (ClientSettings.max_batch_*): the rest is told, not lost
-            # in silence, and never becomes thousands of rooms.
-            text = (
-                f"QQ sent more at once than the bridge takes in one batch: {count} events from "
-                f"{senders} senders were not bridged."
-            )
-            return 0, DROPPED, text
-        case BatchUnreadable():
-            text = (
-                "A reply from the QQ server could not be read, so the QQ messages in it, if "
-                "any, are lost: QQ sends each message only once."
-            )
-            return 0, DROPPED, text
-    raise TypeError(f"not a QQ event: {event!r}")
 
 
 class Inbound:
@@ -106,8 +75,7 @@ class Inbound:
 
     async def record(self, events: list[Event]) -> None:
         """Called by the QQ client with each polled batch, before it polls again."""
-        items = [(uin, kind, storable(text)) for uin, kind, text in map(journal_item, events)]
-        rows = await self.user.bridge.db.add_inbound(self.user.mxid, items)
+        rows = await self.user.bridge.db.add_inbound(self.user.mxid, events)
         if self._overflowed or len(self._fresh) + len(rows) > PAGE:
             self._overflowed = True  # in the journal, which is read once these are done
         else:
@@ -115,6 +83,10 @@ class Inbound:
         self.worker.wake()
 
     async def _drain(self) -> None:
+        if not self._fresh:
+            # Woken with nothing handed over (a login, the homeserver back, rows another
+            # path left): the journal is the truth, read it.
+            self._journal_read = False
         while True:
             if not self._journal_read:
                 await self._drain_journal()
@@ -168,9 +140,10 @@ class Inbound:
 
     async def _hand_over(self, row: InboundRow) -> EventID | None:
         """The last resort for a row that cannot be delivered: its text in the bot's room."""
+        sender, text = describe(row.type, row.payload)
         try:
             return await self.user.notify(
-                f"A QQ event from {row.uin} could not be bridged: {row.text}",
+                f"A QQ event from {sender} could not be bridged: {text}",
                 txn_id=f"qq-in-{row.id}-notice",
             )
         except Exception:  # the text stays in the journal; the queue must not stop here
@@ -178,38 +151,55 @@ class Inbound:
             return None
 
     async def _deliver(self, row: InboundRow) -> EventID | None:
-        bridge, user = self.user.bridge, self.user
-        txn_id = f"qq-in-{row.id}"
-        if row.kind == STATUS:
-            user.note_friend(row.uin)
-            await bridge.presence.report(user.mxid, row.uin, Status(int(row.text)))
-            return None
-        if row.kind == DROPPED:
-            return await user.notify(row.text, txn_id)
-        if row.kind in (REJECTED, UNKNOWN):
-            return await user.notify(_notice_text(row, await user.name_of(row.uin)), txn_id)
-        await user.learn_profile(row.uin, fresh=row.kind == REQUEST)
-        portal = await bridge.portal(user, row.uin)
-        if row.kind == MESSAGE:
-            return await portal.send(row.text, txn_id)
-        name = await user.name_of(row.uin)
-        if row.kind == ACCEPTED:
-            user.friends.add(row.uin)
-            await portal.became_friend()
-            return await portal.send(f"{name} accepted your friend request.", txn_id, notice=True)
-        # A friend request: its own room, unless a DM with this contact already exists.
+        """Deliver the event of ``row``; the Matrix event sent, if any. Every event type is
+        handled here: mypy's ``assert_never`` fails the type check for one left out."""
+        user, txn_id = self.user, f"qq-in-{row.id}"
+        event = row.event()
+        match event:
+            case TextMessage(sender, text):
+                await user.learn_profile(sender)
+                return await (await user.bridge.portal(user, sender)).send(text, txn_id)
+            case StatusChange(sender, status):
+                user.note_friend(sender)
+                await user.bridge.presence.report(user.mxid, sender, status)
+                return None
+            case FriendRequest(sender, text):
+                return await self._friend_request(sender, text, txn_id)
+            case RequestAccepted(sender, _):
+                await user.learn_profile(sender)
+                portal = await user.bridge.portal(user, sender)
+                name = await user.name_of(sender)
+                user.friends.add(sender)
+                await portal.became_friend()
+                return await portal.send(
+                    f"{name} accepted your friend request.", txn_id, notice=True
+                )
+            case RequestRejected(sender, reason):
+                name = await user.name_of(sender)
+                ending = f": {reason}" if reason else "."
+                return await user.notify(f"{name} refused your friend request{ending}", txn_id)
+            case UnknownEvent(kind, sender, text):
+                name = await user.name_of(sender)
+                text = f"QQ sent an event of unknown type {kind} from {name}: {text}"
+                return await user.notify(text, txn_id)
+            case EventsDropped(count, senders):
+                return await user.notify(DROPPED.format(count=count, senders=senders), txn_id)
+            case BatchUnreadable():
+                return await user.notify(UNREADABLE, txn_id)
+            case _:
+                assert_never(event)
+
+    async def _friend_request(self, sender: int, text: str, txn_id: str) -> EventID | None:
+        """A friend request: its own room, unless a DM with this contact already exists."""
+        user = self.user
+        await user.learn_profile(sender, fresh=True)  # a stranger's profile may be new
+        portal = await user.bridge.portal(user, sender)
+        name = await user.name_of(sender)
         if portal.room_id is None or portal.is_request:
             await portal.open_request_room()  # kept if a replay finds it made already
             hint = "Join this room to accept, or reject the invite to refuse."
         else:
-            hint = f"Send `accept {row.uin}` or `reject {row.uin} [reason]` to the bridge bot."
-        text = f"{name} asks to be your QQ friend: {row.text}\n{hint}"
-        return await portal.send(text, txn_id, notice=True)
-
-
-def _notice_text(row: InboundRow, name: str) -> str:
-    if row.kind == REJECTED:
-        reason = f": {row.text}" if row.text else "."
-        return f"{name} refused your friend request{reason}"
-    kind, _, text = row.text.partition(":")
-    return f"QQ sent an event of unknown type {kind} from {name}: {text}"
+            hint = f"Send `accept {sender}` or `reject {sender} [reason]` to the bridge bot."
+        return await portal.send(
+            f"{name} asks to be your QQ friend: {text}\n{hint}", txn_id, notice=True
+        )

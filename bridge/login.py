@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy.exc
 
-from .qq.client import QQ_FAILURES
-from .qq.wire import InvalidUin, LoginRefused, NoReply
-from .qq.wire.requests import password_md5
+from .qq.client import QQ_FAILURES, InvalidUin, LoginRefused, NoReply, QQClient
 
 if TYPE_CHECKING:
     from .core import Bridge
@@ -68,7 +66,7 @@ async def log_in(bridge: Bridge, user: User, uin: int, password: str) -> LoginRe
     """
     if not bridge.config.has_permission(user.mxid):
         return LoginResult(NOT_ALLOWED, "You are not allowed to use this bridge.")
-    md5 = password_md5(password)
+    md5 = QQClient.hash_password(password)
     async with bridge.uin_lock(uin):
         owner = await bridge.user_by_uin(uin)
         if owner is not None and owner.mxid != user.mxid:

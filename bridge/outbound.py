@@ -11,7 +11,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from . import metrics
-from .db import OutboundRow
+from .db import OutboundRow, OutboundState
 from .db.journal import PAGE
 from .formatter.fallbacks import REDACTION_NOTICE
 from .qq.client import QQ_FAILURES, SendFailed
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.outbound")
 
-SENT, FAILED = "sent", "failed"
+SENT, FAILED = OutboundState.SENT, OutboundState.FAILED
 # On a sent row: the note that makes a redaction of it answered once (db.note_redacted).
 REDACTED_AFTER_SENDING = "redacted in Matrix after it reached QQ"
 SEND_FAILURES: tuple[type[Exception], ...] = (SendFailed, *QQ_FAILURES)
@@ -87,6 +87,8 @@ class Outbound:
         )
 
     async def _drain(self) -> None:
+        if not self._fresh:
+            self._queue_read = False  # woken with nothing handed over: read the store
         while True:
             if not self._queue_read:
                 await self._drain_queue()
@@ -127,10 +129,9 @@ class Outbound:
         # A notice goes before the row is finished: if the homeserver is away, the worker
         # retries the row, and the sender is told (perhaps twice, never not at all).
         if client is None:
-            await db.finish_outbound(row.id, FAILED, "not logged in")
-            metrics.failed(metrics.TO_QQ)
             await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
             await db.finish_outbound(row.id, FAILED, "not logged in")
+            metrics.failed(metrics.TO_QQ)
             return True
         if row.uin not in user.friends and not portal.warned_not_friend:
             portal.warned_not_friend = True
@@ -149,10 +150,9 @@ class Outbound:
                 return False  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
-            await db.finish_outbound(row.id, FAILED, reason)
-            metrics.failed(metrics.TO_QQ)
             await portal.notice(f"Not sent to QQ: {reason}")
             await db.finish_outbound(row.id, FAILED, reason)
+            metrics.failed(metrics.TO_QQ)
             return True
         finally:
             self._sending = None

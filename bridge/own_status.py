@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from .outbound import SEND_FAILURES
-from .qq.codes import Status
+from .qq.client import Status
 
 if TYPE_CHECKING:
     from .qq.client import QQClient

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from mautrix.types import PresenceState
 
-from .qq.codes import Status
+from .qq.client import Status
 
 if TYPE_CHECKING:
     from .core import Bridge

@@ -13,8 +13,7 @@ import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from .qq.codes import Status
-from .qq.wire.replies import OnlineFriends
+from .qq.client import OnlineFriends, Status
 
 if TYPE_CHECKING:
     from .user import User

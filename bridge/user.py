@@ -15,13 +15,19 @@ import sqlalchemy.exc
 from mautrix.types import EventID, RoomID
 
 from . import own_status
-from .db import UserRow
+from .db import LoginState, UserRow
 from .inbound import Inbound
 from .outbound import Outbound
-from .qq.client import QQ_FAILURES, ConnectionState, QQClient
-from .qq.codes import InfoLevel, Status
-from .qq.wire import LoginRefused
-from .qq.wire.replies import Event
+from .qq.client import (
+    QQ_FAILURES,
+    Backoff,
+    ConnectionState,
+    Event,
+    InfoLevel,
+    LoginRefused,
+    QQClient,
+    Status,
+)
 from .roster import take_online
 
 if TYPE_CHECKING:
@@ -29,8 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.user")
 
-LOGGED_IN, LOGGED_OUT, BAD_CREDENTIALS = "logged_in", "logged_out", "bad_credentials"
-RESUME_FIRST_RETRY, RESUME_LAST_RETRY = 2.0, 300.0
+# The login resume's back-off (the client's one policy, jittered so that after an outage of
+# QQ a thousand users do not all try again in the same second).
+RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER = 2.0, 300.0, 0.2
 
 
 class NotLoggedInError(Exception):
@@ -65,7 +72,7 @@ class User:
         ``bad_credentials`` or ``logged_out`` (the provisioning API, bridge status, metrics)."""
         if self.client is not None:
             return self.client.state.value.replace(" ", "_")
-        if self.row.login_state == LOGGED_IN:
+        if self.row.login_state == LoginState.LOGGED_IN:
             return "logging_in"  # resuming: the QQ server has not answered yet
         return self.row.login_state
 
@@ -106,7 +113,7 @@ class User:
             client = self._make_client(uin, password_md5)
             await client.login()
             row = dataclasses.replace(
-                self.row, uin=uin, password_md5=password_md5, login_state=LOGGED_IN
+                self.row, uin=uin, password_md5=password_md5, login_state=LoginState.LOGGED_IN
             )
             try:
                 await self.bridge.db.save_user(row)
@@ -147,11 +154,11 @@ class User:
         resuming = False
         if self.bridge.config.permission(self.mxid) is None:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
-        elif self.has_credentials and self.row.login_state == LOGGED_IN:
+        elif self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
             self.bridge.status.changed(self)  # CONNECTING until QQ answers
             resuming = True
-        elif self.row.uin is not None and self.row.login_state == LOGGED_IN:
+        elif self.row.uin is not None and self.row.login_state == LoginState.LOGGED_IN:
             # The store could not open the stored login (bridge/db/contacts.py): say so.
             await self._bad_credentials("the bridge can no longer read your stored login")
         if pending:
@@ -160,7 +167,7 @@ class User:
         return resuming
 
     async def _resume(self) -> None:
-        delay = RESUME_FIRST_RETRY
+        backoff = Backoff(RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER)
         while True:
             await self.bridge.login_pacer.turn()  # outside the lock: a `login` need not wait
             async with self._login_lock:
@@ -178,8 +185,7 @@ class User:
                 else:
                     await self._went_online(client)
                     return
-            await self.bridge.clock.sleep(delay)
-            delay = min(delay * 2, RESUME_LAST_RETRY)
+            await self.bridge.clock.sleep(backoff.next_delay())
 
     async def logout(self) -> None:
         """Log out and forget the login, releasing the QQ number for anyone to log in to."""
@@ -198,7 +204,9 @@ class User:
             await self._forget_login()
 
     async def _forget_login(self) -> None:
-        row = dataclasses.replace(self.row, uin=None, password_md5=None, login_state=LOGGED_OUT)
+        row = dataclasses.replace(
+            self.row, uin=None, password_md5=None, login_state=LoginState.LOGGED_OUT
+        )
         await self.bridge.db.save_user(row)
         self.row = row  # the database first: memory follows only a write that succeeded
 
@@ -228,7 +236,7 @@ class User:
 
     async def wait_for_client(self) -> QQClient | None:
         """The client once logged in; None when there is no login to wait for."""
-        while self.has_credentials and self.row.login_state == LOGGED_IN:
+        while self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             if self.client is not None and self._online.is_set():
                 return self.client
             await self._online.wait()
@@ -289,8 +297,8 @@ class User:
         self._online.clear()
 
     async def _bad_credentials(self, reason: str) -> None:
-        await self.bridge.db.set_login_state(self.mxid, BAD_CREDENTIALS)
-        self.row = dataclasses.replace(self.row, login_state=BAD_CREDENTIALS)
+        await self.bridge.db.set_login_state(self.mxid, LoginState.BAD_CREDENTIALS)
+        self.row = dataclasses.replace(self.row, login_state=LoginState.BAD_CREDENTIALS)
         self._wake_waiters()
         await self.bridge.presence.forget_user(self.mxid)  # no login to tell who is online
         self.bridge.status.changed(self)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from .qq.client.backoff import Backoff
+from .qq.client import Backoff
 from .qq.clock import Clock
 
 log = logging.getLogger("bridge.worker")

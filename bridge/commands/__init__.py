@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from mautrix.types import EventID, RoomID
 
-from ..qq.client import TransportError
-from ..qq.wire import Penalty, WireError
+from ..qq.client import Penalty, TransportError, WireError
 from ..user import NotLoggedInError
 from . import account, admin, contacts  # noqa: F401  (registers the commands)
 from .registry import COMMANDS, CommandContext, UsageError, command
@@ -77,7 +76,10 @@ async def handle_command(
     except (UsageError, NotLoggedInError) as error:
         await ctx.reply(str(error))
     except Penalty:
-        await ctx.reply("QQ says that was too fast (a penalty): wait 20 seconds and try again.")
+        wait = round(bridge.client_settings.penalty_wait)
+        await ctx.reply(
+            f"QQ says that was too fast (a penalty): wait {wait} seconds and try again."
+        )
     except WireError as error:
         await ctx.reply(f"QQ error: {error}")
     except TransportError as error:

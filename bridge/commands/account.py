@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from .. import own_status
+from ..db import LoginState
 from ..login import log_in
-from ..qq.client import ConnectionState
-from ..qq.codes import Status
+from ..qq.client import ConnectionState, Status
 from ..web import login_link
 from ..web.links import LINK_LIFETIME
 from .registry import CommandContext, UsageError, command
@@ -84,7 +84,7 @@ async def logout(ctx: CommandContext) -> None:
 async def ping(ctx: CommandContext) -> None:
     user = ctx.user
     if user.client is None:
-        if user.has_credentials and user.row.login_state == "logged_in":
+        if user.has_credentials and user.row.login_state is LoginState.LOGGED_IN:
             await ctx.reply(f"Logging in to QQ as {user.uin} (the QQ server has not answered yet).")
         else:
             await ctx.reply("You are not logged in to QQ.")

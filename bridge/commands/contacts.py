@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..notices import escape
-from ..qq.codes import AckCode, AddResult, InfoLevel
+from ..qq.client import AddResult, InfoLevel
 from ..roster import take_online, take_profile
 from ..user import User
 from .registry import CommandContext, command
@@ -70,7 +70,7 @@ async def add(ctx: CommandContext) -> None:
         ctx.user.friends.add(uin)
         await ctx.reply(f"QQ {uin} is now your friend. Send `pm {uin}` to chat.")
     elif added.result is AddResult.NEEDS_VERIFICATION:
-        await client.ack(uin, AckCode.REQUEST, ctx.text_after(1))
+        await client.request_friend(uin, ctx.text_after(1))
         await ctx.reply(f"QQ {uin} must approve: your friend request was sent.")
     else:
         await ctx.reply(f"QQ {uin} does not accept friend requests.")
@@ -88,7 +88,7 @@ async def reject(ctx: CommandContext) -> None:
 
 async def answer_request(user: User, uin: int, accept: bool, reason: str = "") -> None:
     """Shared by the commands and by joining or refusing a friend-request room."""
-    await user.require_client().ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
+    await user.require_client().answer_request(uin, accept, reason)
     portal = await user.bridge.existing_portal(user, uin)
     name = await user.name_of(uin)
     if accept:

@@ -2,14 +2,25 @@
 
 from .database import Database
 from .queues import QueueDepths
-from .rows import InboundRow, NewOutbound, OutboundRow, PortalRow, PuppetRow, UserRow
+from .rows import (
+    InboundRow,
+    LoginState,
+    NewOutbound,
+    OutboundRow,
+    OutboundState,
+    PortalRow,
+    PuppetRow,
+    UserRow,
+)
 from .state_store import SQLStateStore
 
 __all__ = [
     "Database",
     "InboundRow",
+    "LoginState",
     "NewOutbound",
     "OutboundRow",
+    "OutboundState",
     "PortalRow",
     "PuppetRow",
     "QueueDepths",

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from ..security import UnreadableCredential
 from .models import FaceAvatarModel, PortalModel, PuppetModel, UserModel
-from .rows import PORTAL_KINDS, PortalRow, PuppetRow, UserRow
+from .rows import PORTAL_KINDS, LoginState, PortalRow, PuppetRow, UserRow
 from .store_base import StoreBase
 
 log = logging.getLogger("bridge.db")
@@ -50,7 +50,7 @@ class ContactQueries(StoreBase):
         async with self._sessions.begin() as session:
             await session.execute(self._upsert(UserModel, values, ["mxid"]))
 
-    async def set_login_state(self, mxid: str, state: str) -> None:
+    async def set_login_state(self, mxid: str, state: LoginState) -> None:
         """Change only the login state: a stored login this bridge cannot read (another key)
         stays as it is, to be read again once the right key is back."""
         async with self._sessions.begin() as session:
@@ -123,13 +123,6 @@ class ContactQueries(StoreBase):
         async with self._sessions() as session:
             portal = await session.scalar(select(PortalModel).where(PortalModel.room_id == room_id))
             return portal.to_row() if portal else None
-
-    async def portals_of(self, owner: str) -> list[PortalRow]:
-        async with self._sessions() as session:
-            portals = await session.scalars(
-                select(PortalModel).where(PortalModel.owner == owner).order_by(PortalModel.uin)
-            )
-            return [portal.to_row() for portal in portals]
 
     async def save_portal(self, row: PortalRow) -> None:
         """Insert or update; the owner must be a saved user and the room id unused elsewhere."""

@@ -13,10 +13,12 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, false, insert, select, true, update
+from sqlalchemy import CursorResult, RowMapping, Table, delete, false, insert, select, true, update
 
+from ..qq.client import Event
+from .events import encode_event
 from .models import InboundModel, OutboundModel
-from .rows import OUTBOUND_STATES, InboundRow, NewOutbound, OutboundRow
+from .rows import InboundRow, NewOutbound, OutboundRow, OutboundState
 from .store_base import DialectInsert, StoreBase
 
 INBOUND, OUTBOUND = cast(Table, InboundModel.__table__), cast(Table, OutboundModel.__table__)
@@ -26,25 +28,30 @@ INBOUND, OUTBOUND = cast(Table, InboundModel.__table__), cast(Table, OutboundMod
 PAGE = 100
 
 
+def outbound_row(columns: RowMapping) -> OutboundRow:
+    """An ``outbound`` row as SQL returns it (its state a string), typed."""
+    values = dict(columns)
+    return OutboundRow(**{**values, "state": OutboundState(values["state"])})
+
+
 class JournalQueries(StoreBase):
     # inbound
 
-    async def add_inbound(self, owner: str, items: list[tuple[int, str, str]]) -> list[InboundRow]:
-        """Journal a batch of (uin, kind, text) in one transaction; ids increase in batch order."""
-        if not items:
+    async def add_inbound(self, owner: str, events: list[Event]) -> list[InboundRow]:
+        """Journal a batch of QQ events in one transaction; ids increase in batch order."""
+        if not events:
             return []
         received_at = time.time()
         values = [
             {
                 "owner": owner,
-                "uin": uin,
-                "kind": kind,
-                "text": text,
+                "type": type_name,
+                "payload": payload,
                 "received_at": received_at,
                 "done": False,
                 "event_id": None,
             }
-            for uin, kind, text in items
+            for type_name, payload in map(encode_event, events)
         ]
         # One multi-row INSERT; sort_by_parameter_order makes the database assign ids in order.
         statement = insert(INBOUND).returning(*INBOUND.c, sort_by_parameter_order=True)
@@ -95,7 +102,7 @@ class JournalQueries(StoreBase):
                 event_id=item.event_id,
                 text=item.text,
                 created_at=created_at,
-                state="pending",
+                state=OutboundState.PENDING,
                 error=None,
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
@@ -106,12 +113,14 @@ class JournalQueries(StoreBase):
     ) -> list[OutboundRow]:
         """Rows not yet sent to QQ nor given up on, oldest first: at most ``limit`` with ids
         above ``after``."""
-        query = select(OUTBOUND).where(OUTBOUND.c.state == "pending", OUTBOUND.c.id > after)
+        query = select(OUTBOUND).where(
+            OUTBOUND.c.state == OutboundState.PENDING.value, OUTBOUND.c.id > after
+        )
         if owner is not None:
             query = query.where(OUTBOUND.c.owner == owner)
         async with self._engine.connect() as connection:
             rows = await connection.execute(query.order_by(OUTBOUND.c.id).limit(limit))
-            return [OutboundRow(**row._mapping) for row in rows]
+            return [outbound_row(row._mapping) for row in rows]
 
     async def cancel_outbound(self, owner: str, event_id: str, reason: str) -> bool:
         """Fail the pending row of ``event_id`` with ``reason``; False if there is none (sent,
@@ -121,9 +130,9 @@ class JournalQueries(StoreBase):
             .where(
                 OutboundModel.event_id == event_id,
                 OutboundModel.owner == owner,
-                OutboundModel.state == "pending",
+                OutboundModel.state == OutboundState.PENDING,
             )
-            .values(state="failed", error=reason)
+            .values(state=OutboundState.FAILED, error=reason)
         )
         async with self._sessions.begin() as session:
             result = await session.execute(statement)
@@ -138,7 +147,7 @@ class JournalQueries(StoreBase):
             .where(
                 OutboundModel.event_id == event_id,
                 OutboundModel.owner == owner,
-                OutboundModel.state == "sent",
+                OutboundModel.state == OutboundState.SENT,
                 OutboundModel.error.is_(None),
             )
             .values(error=note)
@@ -147,10 +156,13 @@ class JournalQueries(StoreBase):
             result = await session.execute(statement)
         return cast(CursorResult[Any], result).rowcount == 1
 
-    async def finish_outbound(self, row_id: int, state: str, error: str | None = None) -> None:
-        """Record the outcome of sending a row: "sent", or "failed" with an `error`."""
-        if state not in OUTBOUND_STATES:
-            raise ValueError(f"outbound state must be one of {OUTBOUND_STATES}, not {state!r}")
+    async def finish_outbound(
+        self, row_id: int, state: OutboundState, error: str | None = None
+    ) -> None:
+        """Record the outcome of sending a row: SENT, or FAILED with an `error` (PENDING: send
+        it again). A state that is no OutboundState raises ValueError."""
+        if state not in set(OutboundState):
+            raise ValueError(f"outbound state must be one of {list(OutboundState)}, not {state!r}")
         await self._update_one(OutboundModel, row_id, {"state": state, "error": error})
 
     # both
@@ -170,7 +182,7 @@ class JournalQueries(StoreBase):
             )
             outbound = await session.execute(
                 delete(OutboundModel).where(
-                    OutboundModel.state != "pending", OutboundModel.created_at < cutoff
+                    OutboundModel.state != OutboundState.PENDING, OutboundModel.created_at < cutoff
                 )
             )
         return sum(cast(CursorResult[Any], result).rowcount for result in (inbound, outbound))

@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
-from .journal import OUTBOUND, JournalQueries
+from .journal import OUTBOUND, JournalQueries, outbound_row
 from .models import MatrixEventModel
 from .rows import NewOutbound, OutboundRow
 
@@ -60,7 +60,7 @@ class MatrixEventQueries(JournalQueries):
                 self._queue_outbound(outbound, time.time()).returning(*OUTBOUND.c)
             )
             row = queued.first()
-            return True, OutboundRow(**row._mapping) if row is not None else None
+            return True, outbound_row(row._mapping) if row is not None else None
 
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded

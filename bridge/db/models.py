@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .rows import InboundRow, OutboundRow, PortalRow, PuppetRow, UserRow
+from .rows import InboundRow, LoginState, OutboundRow, OutboundState, PortalRow, PuppetRow, UserRow
 
 # Fixed constraint names, so that later migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -58,7 +58,7 @@ class UserModel(Base):
             uin=self.uin,
             password_md5=self.password_md5,
             management_room=self.management_room,
-            login_state=self.login_state,
+            login_state=LoginState(self.login_state),
             status=self.status,
         )
 
@@ -118,9 +118,9 @@ class InboundModel(Base):
 
     id: Mapped[int] = mapped_column(JOURNAL_ID, primary_key=True)
     owner: Mapped[str] = mapped_column(ForeignKey("users.mxid", ondelete="CASCADE"))
-    uin: Mapped[int] = mapped_column(UIN)
-    kind: Mapped[str] = mapped_column(String)
-    text: Mapped[str] = mapped_column(Text)
+    # The event's dataclass name and its fields as JSON text (bridge/db/events.py).
+    type: Mapped[str] = mapped_column(String)
+    payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[float] = mapped_column(Double)
     done: Mapped[bool] = mapped_column()
     event_id: Mapped[str | None] = mapped_column(String)
@@ -129,9 +129,8 @@ class InboundModel(Base):
         return InboundRow(
             id=self.id,
             owner=self.owner,
-            uin=self.uin,
-            kind=self.kind,
-            text=self.text,
+            type=self.type,
+            payload=self.payload,
             received_at=self.received_at,
             done=self.done,
             event_id=self.event_id,
@@ -166,7 +165,7 @@ class OutboundModel(Base):
             event_id=self.event_id,
             text=self.text,
             created_at=self.created_at,
-            state=self.state,
+            state=OutboundState(self.state),
             error=self.error,
         )
 

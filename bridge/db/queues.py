@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import false, func, select
 
 from .models import InboundModel, OutboundModel
+from .rows import OutboundState
 from .store_base import StoreBase
 
 
@@ -38,7 +39,7 @@ class QueueQueries(StoreBase):
         ).where(InboundModel.done == false())
         outbound = select(
             OutboundModel.owner, func.count(), func.min(OutboundModel.created_at)
-        ).where(OutboundModel.state == "pending")
+        ).where(OutboundModel.state == OutboundState.PENDING)
         async with self._sessions() as session:
             for journal, query, counts in (
                 ("inbound", inbound.group_by(InboundModel.owner), depths.inbound),

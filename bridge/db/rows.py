@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+
+from ..qq.client import Event
+from .events import decode_event
+
+
+class LoginState(enum.StrEnum):
+    """Whether a user's QQ login is to be kept (``users.login_state``): LOGGED_IN resumes at
+    start-up; BAD_CREDENTIALS waits for a new ``login`` (QQ refused the stored one)."""
+
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
+    BAD_CREDENTIALS = "bad_credentials"
+
+
+class OutboundState(enum.StrEnum):
+    """Where a row of the outbound queue is (``outbound.state``): PENDING until QQ accepted
+    it (SENT) or the bridge gave up on it (FAILED, with the reason in ``error``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 @dataclass
@@ -14,7 +36,7 @@ class UserRow:
     # The md5 is the QQ credential itself: never in a repr, so never in a log or traceback.
     password_md5: str | None = field(default=None, repr=False)
     management_room: str | None = None
-    login_state: str = "logged_out"
+    login_state: LoginState = LoginState.LOGGED_OUT
     status: int = 10
 
 
@@ -42,16 +64,20 @@ class PortalRow:
 
 @dataclass
 class InboundRow:
-    """One QQ event fetched, to deliver to Matrix."""
+    """One QQ event fetched, to deliver to Matrix: ``type`` and ``payload`` as
+    ``events.encode_event`` wrote them; ``event()`` reads them back."""
 
     id: int
     owner: str
-    uin: int
-    kind: str
-    text: str
+    type: str
+    payload: str
     received_at: float
     done: bool = False
     event_id: str | None = None
+
+    def event(self) -> Event:
+        """The QQ event of this row; raises ``events.UnreadableEvent`` if it holds none."""
+        return decode_event(self.type, self.payload)
 
 
 @dataclass
@@ -76,9 +102,8 @@ class OutboundRow:
     event_id: str
     text: str
     created_at: float
-    state: str = "pending"  # "pending" | "sent" | "failed"
+    state: OutboundState = OutboundState.PENDING
     error: str | None = None
 
 
 PORTAL_KINDS = ("dm", "request")
-OUTBOUND_STATES = ("pending", "sent", "failed")

@@ -1,5 +1,5 @@
-"""The bridge core's pure pieces: the journal's view of QQ events, command arguments, avatars,
-and the worker that drains SQL queues."""
+"""The bridge core's pure pieces: command arguments, avatars, and the worker that drains SQL
+queues."""
 
 from __future__ import annotations
 
@@ -11,33 +11,8 @@ from PIL import Image
 
 from bridge.avatar import SIZE, face_image_number, face_png
 from bridge.commands.registry import COMMANDS, CommandContext, UsageError
-from bridge.inbound import journal_item
 from bridge.qq.clock import FakeClock, settle
-from bridge.qq.codes import Status
-from bridge.qq.wire.replies import (
-    FriendRequest,
-    RequestAccepted,
-    RequestRejected,
-    StatusChange,
-    TextMessage,
-    UnknownEvent,
-)
 from bridge.worker import FIRST_RETRY, JITTER, Worker
-
-
-@pytest.mark.parametrize(
-    ("event", "item"),
-    [
-        (TextMessage(10002, "a & b,\r\nc"), (10002, "message", "a & b,\r\nc")),
-        (StatusChange(10003, Status.BUSY), (10003, "status", "30")),
-        (FriendRequest(10004, "hi"), (10004, "request", "hi")),
-        (RequestAccepted(10005, ""), (10005, "accepted", "")),
-        (RequestRejected(10006, "no, thanks"), (10006, "rejected", "no, thanks")),
-        (UnknownEvent(7, 10007, "x:y"), (10007, "unknown", "7:x:y")),
-    ],
-)
-def test_journal_keeps_everything_of_an_event(event: object, item: tuple[int, str, str]) -> None:
-    assert journal_item(event) == item  # type: ignore[arg-type]
 
 
 def _context(rest: str) -> CommandContext:

@@ -91,3 +91,21 @@ def test_no_budget_leaves_the_schedule_alone() -> None:
     assert schedule.next_interval(now=1000.0) == 1.0
     with pytest.raises(ValueError):
         PollBudget(per_second=-1.0)
+
+
+def test_settings_from_the_bridge_config_poll_twice_as_often_while_active() -> None:
+    qq = {
+        "poll_interval": 2,
+        "max_poll_interval": 30,
+        "send_interval": 1.5,
+        "penalty_wait": 25,
+        "max_penalties": 4,
+        "max_reply_bytes": 1024,  # the transport's, not the client's
+    }
+    settings = ClientSettings.from_config(qq)
+    assert (settings.poll_interval, settings.active_poll_interval) == (2.0, 1.0)
+    assert settings.idle_poll_interval == 30.0 and settings.send_interval == 1.5
+    assert (settings.penalty_wait, settings.max_penalties) == (25.0, 4)
+    assert settings.poll_budget is not None and settings.poll_budget.per_second == 0.0
+    shared = ClientSettings.from_config({**qq, "idle_poll_budget": 50}).poll_budget
+    assert shared is not None and shared.per_second == 50.0

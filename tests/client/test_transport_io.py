@@ -11,13 +11,13 @@ from bridge.qq.client.transport import new_session
 from bridge.qq.codes import Command
 from bridge.qq.simulator import Simulator
 from bridge.qq.wire import NoReply, requests
-from bridge.qq.wire.http import split_responses
 from bridge.qq.wire.replies import (
     decode_get_msg_ex,
     decode_list,
     decode_query_stat,
     parse_envelope,
 )
+from tests.raw_http import split_responses
 
 from .io_helpers import eventually
 

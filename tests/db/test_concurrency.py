@@ -7,6 +7,7 @@ import asyncio
 from mautrix.types import UserID
 
 from bridge.db import Database, NewOutbound, UserRow
+from bridge.qq.client import TextMessage
 
 OWNERS = [f"@user{number}:example.org" for number in range(8)]
 
@@ -16,7 +17,7 @@ async def test_concurrent_writers_all_succeed(database: Database) -> None:
 
     async def traffic(owner: str) -> None:
         for batch in range(5):
-            await database.add_inbound(owner, [(1, "message", f"{batch}a"), (1, "message", "b")])
+            await database.add_inbound(owner, [TextMessage(1, f"{batch}a"), TextMessage(1, "b")])
             await database.add_outbound(
                 [NewOutbound(owner, 1, "!r:hs", f"${owner}/{batch}", "text")]
             )
@@ -29,5 +30,7 @@ async def test_concurrent_writers_all_succeed(database: Database) -> None:
     assert len({row.id for row in inbound}) == len(inbound)
     for owner in OWNERS:
         mine = await database.pending_inbound(owner)
-        assert [row.text for row in mine] == [text for b in range(5) for text in (f"{b}a", "b")]
+        assert [row.event() for row in mine] == [
+            TextMessage(1, text) for b in range(5) for text in (f"{b}a", "b")
+        ]
         assert len(await database.pending_outbound(owner)) == 5

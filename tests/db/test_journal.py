@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bridge.db import Database, NewOutbound, OutboundRow
+from bridge.db import Database, NewOutbound, OutboundRow, OutboundState
 from bridge.db.models import InboundModel
+from bridge.qq.client import Event, FriendRequest, TextMessage
 
 from .people import ALICE, BOB, outbound
 
@@ -36,14 +37,19 @@ def counting_transactions(database: Database) -> Iterator[list[int]]:
 
 
 async def test_inbound_batch_is_one_transaction_with_ids_in_order(users: Database) -> None:
-    items = [(10002, "message", "一"), (10003, "message", "二"), (10002, "add_request", "三")]
+    items: list[Event] = [
+        TextMessage(10002, "一"),
+        TextMessage(10003, "二"),
+        FriendRequest(10002, "三"),
+    ]
     before = time.time()
     with counting_transactions(users) as begun:
         added = await users.add_inbound(ALICE, items)
     after = time.time()
 
     assert len(begun) == 1
-    assert [(row.uin, row.kind, row.text) for row in added] == items
+    assert [row.event() for row in added] == items
+    assert [row.type for row in added] == ["TextMessage", "TextMessage", "FriendRequest"]
     assert [row.id for row in added] == sorted({row.id for row in added})
     for row in added:
         assert row.owner == ALICE
@@ -51,13 +57,13 @@ async def test_inbound_batch_is_one_transaction_with_ids_in_order(users: Databas
         assert (row.done, row.event_id) == (False, None)
     assert await users.pending_inbound(ALICE) == added
 
-    later = await users.add_inbound(ALICE, [(10004, "message", "四")])
+    later = await users.add_inbound(ALICE, [TextMessage(10004, "四")])
     assert later[0].id > added[-1].id
 
 
 async def test_inbound_batch_is_all_or_nothing(users: Database) -> None:
-    broken: list[Any] = [(10002, "message", "kept?"), (None, "message", "no uin"), (3, "m", "x")]
-    with pytest.raises(IntegrityError):
+    broken: list[Any] = [TextMessage(10002, "kept?"), ("not", "an", "event")]
+    with pytest.raises(TypeError):
         await users.add_inbound(ALICE, broken)
     assert await users.pending_inbound() == []
 
@@ -69,13 +75,13 @@ async def test_empty_inbound_batch(users: Database) -> None:
 
 async def test_inbound_needs_a_known_owner(users: Database) -> None:
     with pytest.raises(IntegrityError):
-        await users.add_inbound("@stranger:hs", [(1, "message", "hi")])
+        await users.add_inbound("@stranger:hs", [TextMessage(1, "hi")])
 
 
 async def test_pending_inbound_by_owner_and_overall(users: Database) -> None:
-    first = await users.add_inbound(ALICE, [(10, "message", "a1")])
-    second = await users.add_inbound(BOB, [(20, "message", "b1")])
-    third = await users.add_inbound(ALICE, [(10, "message", "a2")])
+    first = await users.add_inbound(ALICE, [TextMessage(10, "a1")])
+    second = await users.add_inbound(BOB, [TextMessage(20, "b1")])
+    third = await users.add_inbound(ALICE, [TextMessage(10, "a2")])
     assert await users.pending_inbound(ALICE) == first + third
     assert await users.pending_inbound(BOB) == second
     assert await users.pending_inbound() == first + second + third
@@ -84,7 +90,7 @@ async def test_pending_inbound_by_owner_and_overall(users: Database) -> None:
 
 async def test_finished_inbound_leaves_the_pending_list(users: Database) -> None:
     first, second, third = await users.add_inbound(
-        ALICE, [(10, "message", "a"), (10, "message", "b"), (10, "message", "c")]
+        ALICE, [TextMessage(10, "a"), TextMessage(10, "b"), TextMessage(10, "c")]
     )
     await users.finish_inbound(second.id, "$delivered")
     await users.finish_inbound(first.id, None)  # nothing worth sending to Matrix
@@ -161,20 +167,20 @@ async def test_pending_outbound_by_owner_and_finish(users: Database) -> None:
     assert await users.pending_outbound(ALICE) == [a1, a2, a3]
     assert await users.pending_outbound(BOB) == [b1]
 
-    await users.finish_outbound(a1.id, "sent")
-    await users.finish_outbound(a2.id, "failed", "QQ said 0x0A: not a friend")
+    await users.finish_outbound(a1.id, OutboundState.SENT)
+    await users.finish_outbound(a2.id, OutboundState.FAILED, "QQ said 0x0A: not a friend")
     assert await users.pending_outbound(ALICE) == [a3]
     assert await users.pending_outbound() == [b1, a3]
 
     # Back to pending (a retry), and what the failed row recorded.
-    await users.finish_outbound(a2.id, "pending")
+    await users.finish_outbound(a2.id, OutboundState.PENDING)
     (_, again, _) = await users.pending_outbound()
-    assert again == OutboundRow(**{**vars(a2), "state": "pending", "error": None})
+    assert again == OutboundRow(**{**vars(a2), "state": OutboundState.PENDING, "error": None})
 
 
 async def test_failed_outbound_keeps_its_error(users: Database) -> None:
     (row,) = await users.add_outbound([outbound("$1")])
-    await users.finish_outbound(row.id, "failed", "timeout")
+    await users.finish_outbound(row.id, OutboundState.FAILED, "timeout")
     async with users.engine.connect() as connection:
         stored = await connection.execute(text("SELECT state, error FROM outbound"))
         assert [tuple(r) for r in stored] == [("failed", "timeout")]
@@ -184,9 +190,9 @@ async def test_a_redaction_is_noted_once_and_only_on_a_sent_row(users: Database)
     sent, _pending, failed, bobs = await users.add_outbound(
         [outbound("$sent"), outbound("$pending"), outbound("$failed"), outbound("$b", owner=BOB)]
     )
-    await users.finish_outbound(sent.id, "sent")
-    await users.finish_outbound(failed.id, "failed", "timeout")
-    await users.finish_outbound(bobs.id, "sent")
+    await users.finish_outbound(sent.id, OutboundState.SENT)
+    await users.finish_outbound(failed.id, OutboundState.FAILED, "timeout")
+    await users.finish_outbound(bobs.id, OutboundState.SENT)
     note = "redacted after sending"
 
     assert await users.note_redacted(ALICE, "$sent", note)
@@ -208,9 +214,9 @@ async def test_a_redaction_is_noted_once_and_only_on_a_sent_row(users: Database)
 async def test_finish_outbound_checks_its_arguments(users: Database) -> None:
     (row,) = await users.add_outbound([outbound("$1")])
     with pytest.raises(ValueError, match="state"):
-        await users.finish_outbound(row.id, "delivered")
+        await users.finish_outbound(row.id, "delivered")  # type: ignore[arg-type]
     with pytest.raises(LookupError):
-        await users.finish_outbound(row.id + 1000, "sent")
+        await users.finish_outbound(row.id + 1000, OutboundState.SENT)
     assert await users.pending_outbound() == [row]
 
 
@@ -247,23 +253,23 @@ async def test_prune_deletes_only_old_finished_rows(
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now - 40 * day)  # rows journalled 40 days ago
     old_done, old_pending = await users.add_inbound(
-        ALICE, [(10, "message", "a"), (10, "message", "b")]
+        ALICE, [TextMessage(10, "a"), TextMessage(10, "b")]
     )
     old_sent, old_waiting = await users.add_outbound(
         [NewOutbound(ALICE, 10, "!r:x", "$old1", "c"), NewOutbound(ALICE, 10, "!r:x", "$old2", "d")]
     )
     monkeypatch.setattr(time, "time", lambda: now)
-    (recent_done,) = await users.add_inbound(ALICE, [(10, "message", "e")])
+    (recent_done,) = await users.add_inbound(ALICE, [TextMessage(10, "e")])
     (recent_sent,) = await users.add_outbound([NewOutbound(ALICE, 10, "!r:x", "$new", "f")])
     await users.finish_inbound(old_done.id, "$x")
     await users.finish_inbound(recent_done.id, "$y")
-    await users.finish_outbound(old_sent.id, "sent")
-    await users.finish_outbound(recent_sent.id, "sent")
+    await users.finish_outbound(old_sent.id, OutboundState.SENT)
+    await users.finish_outbound(recent_sent.id, OutboundState.SENT)
 
     assert await users.prune_finished(older_than=30 * day) == 2
     assert [row.id for row in await users.pending_inbound()] == [old_pending.id]
     assert [row.id for row in await users.pending_outbound()] == [old_waiting.id]
     assert await users.prune_finished(older_than=30 * day) == 0
     # A new row never reuses a pruned id, so transaction ids derived from ids stay unique.
-    (newest,) = await users.add_inbound(ALICE, [(10, "message", "g")])
+    (newest,) = await users.add_inbound(ALICE, [TextMessage(10, "g")])
     assert newest.id > recent_done.id

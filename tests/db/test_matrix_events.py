@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from bridge.db import Database
 from bridge.db.models import MatrixEventModel
+from bridge.qq.client import TextMessage
 
 from .people import ALICE, BOB, outbound
 
@@ -49,11 +50,13 @@ async def test_old_records_are_pruned(users: Database) -> None:
 
 
 async def test_pending_rows_come_in_pages(users: Database) -> None:
-    await users.add_inbound(ALICE, [(10002, "message", str(n)) for n in range(5)])
+    await users.add_inbound(ALICE, [TextMessage(10002, str(n)) for n in range(5)])
     first = await users.pending_inbound(ALICE, limit=2)
     second = await users.pending_inbound(ALICE, after=first[-1].id, limit=2)
     third = await users.pending_inbound(ALICE, after=second[-1].id, limit=2)
-    assert [row.text for row in first + second + third] == ["0", "1", "2", "3", "4"]
+    assert [row.event() for row in first + second + third] == [
+        TextMessage(10002, str(n)) for n in range(5)
+    ]
     assert await users.pending_inbound(ALICE, after=third[-1].id, limit=2) == []
 
     await users.add_outbound([outbound(f"$o{n}", text=str(n)) for n in range(3)])

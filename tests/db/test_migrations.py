@@ -52,7 +52,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
 
 
 async def test_first_upgrade_builds_the_schema_and_the_second_does_nothing(
@@ -60,7 +60,7 @@ async def test_first_upgrade_builds_the_schema_and_the_second_does_nothing(
 ) -> None:
     engine = create_engine(location.url, location.schema)
     try:
-        assert await upgrade_to_head(engine) == ["0001", "0002", "0003"]
+        assert await upgrade_to_head(engine) == ["0001", "0002", "0003", "0004"]
         assert await upgrade_to_head(engine) == []
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))

@@ -9,7 +9,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from bridge.db import Database, InboundRow, OutboundRow
+from bridge.db import Database, InboundRow, OutboundRow, OutboundState
 from bridge.db.journal import PAGE
 from bridge.inbound import Inbound
 from bridge.outbound import Outbound
@@ -50,7 +50,7 @@ class GatedOutbound(Outbound):
 
     async def _send(self, row: OutboundRow) -> bool:
         await self.gate.pass_(row.id)
-        await self.user.bridge.db.finish_outbound(row.id, "sent")
+        await self.user.bridge.db.finish_outbound(row.id, OutboundState.SENT)
         return True
 
 
@@ -69,7 +69,7 @@ async def test_inbound_rows_from_store_memory_and_overflow_each_once_in_order(
     users: Database,
 ) -> None:
     clock, gate = FakeClock(), Gate()
-    earlier = await users.add_inbound(ALICE, [(10002, "message", f"old {i}") for i in range(3)])
+    earlier = await users.add_inbound(ALICE, [TextMessage(10002, f"old {i}") for i in range(3)])
     inbound = GatedInbound(fake_user(users, clock))
     inbound.gate = gate
     gate.open.clear()  # the worker is busy: what comes meanwhile piles up

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bridge.db import Database, UserRow
+from bridge.db import Database, LoginState, UserRow
 from bridge.security import CredentialVault
 
 from .conftest import DatabaseLocation
@@ -30,7 +30,9 @@ async def test_the_column_holds_the_md5_sealed(location: DatabaseLocation, tmp_p
     vault = CredentialVault.from_file(tmp_path / "key")
     db = await Database.open(location.url, location.schema, vault=vault)
     try:
-        await db.save_user(UserRow("@a:x", uin=10001, password_md5=MD5, login_state="logged_in"))
+        await db.save_user(
+            UserRow("@a:x", uin=10001, password_md5=MD5, login_state=LoginState.LOGGED_IN)
+        )
         stored = await _raw_md5(db, "@a:x")
         assert stored is not None and stored.startswith("fernet:v1:") and MD5 not in stored
         found = await db.get_user("@a:x")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
@@ -19,6 +19,8 @@ from .fixtures import PEER_SETTINGS, SIMULATOR_SETTINGS
 from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeer, QQPeerFactory
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+T = TypeVar("T")
 
 
 async def test_restart_with_messages_in_flight_both_ways(
@@ -45,7 +47,11 @@ async def test_restart_with_messages_in_flight_both_ways(
     for index in range(3):
         await session.user.wait_for_text(room, f"while down {index}", sender=puppet(30012))
     assert await peer.texts_from(30011, 1, timeout=60) == ["sent while the bridge was down"]
-    # Nothing twice: replaying the journal and the queue made no duplicates.
+    # Nothing twice: replaying the journal and the queue made no duplicates. Once both of the
+    # user's workers are idle, whatever the replay sends has been sent: history is complete.
+    user = await bridge_runner.bridge.user(session.user.mxid)
+    await asyncio.wait_for(user.inbound.worker.idle.wait(), 30)
+    await asyncio.wait_for(user.outbound.worker.idle.wait(), 30)
     texts = await session.user.texts(room, sender=puppet(30012))
     assert texts == ["before the restart", "while down 0", "while down 1", "while down 2"]
 
@@ -111,16 +117,14 @@ async def test_login_resumes_when_qq_is_down_at_start_up(
     await bridge_runner.start()  # the stored login cannot resume yet: QQ is away
     await session.command("ping", "has not answered yet")
     await own_qq_server.start()
-    for _ in range(60):
-        reply = await session.command("ping", "QQ")
-        if "30018: online" in reply.body:
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError("the login never resumed once QQ was back")
+    user = await bridge_runner.bridge.user(session.user.mxid)
+    # The resume retries with back-off; the user's client is there once a login got through.
+    assert await asyncio.wait_for(user.wait_for_client(), 60) is not None
+    await session.command("ping", "30018: online")
 
 
 async def test_redacting_a_message_still_queued_cancels_it(
-    logged_in: LoggedIn, own_qq_server: OwnQQServer
+    logged_in: LoggedIn, own_qq_server: OwnQQServer, bridge_runner: BridgeRunner
 ) -> None:
     session = await logged_in("redact", 30050)
     peer = await QQPeer(own_qq_server.simulator.url, E2E_ACCOUNTS[30051], PEER_SETTINGS).start()
@@ -133,7 +137,9 @@ async def test_redacting_a_message_still_queued_cancels_it(
         doomed = await session.user.send(room, "redact me")
         await session.user.send(room, "and me too")
         await session.user.client.redact(room, doomed)
-        await asyncio.sleep(1)  # the redaction reaches the bridge while QQ is still away
+        # QQ comes back only once the bridge has taken the redaction: the row is failed.
+        db, owner = bridge_runner.bridge.db, session.user.mxid
+        await eventually(lambda: _pending_events(db, owner), lambda ids: doomed not in ids)
         await own_qq_server.start()
         assert await peer.texts_from(30050, 2, timeout=60) == ["keep me", "and me too"]
     finally:
@@ -171,3 +177,20 @@ async def test_chat_and_restart_on_postgresql(
     finally:
         await bridge_runner.stop()
         await bridge_runner.start(database_url=original)
+
+
+async def _pending_events(db: Any, owner: str) -> set[str]:
+    return {row.event_id for row in await db.pending_outbound(owner)}
+
+
+async def eventually(
+    read: Callable[[], Awaitable[T]], holds: Callable[[T], bool], timeout: float = 30.0
+) -> T:
+    """Read the bridge's state until ``holds`` is true of it; fail after ``timeout`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not holds(value := await read()):
+        if loop.time() > deadline:
+            raise AssertionError(f"still {value!r} after {timeout} s")
+        await asyncio.sleep(0.05)
+    return value

@@ -101,7 +101,7 @@ def _store_a_login(data: Path) -> None:
 
     from bridge.config import Config
     from bridge.db import Database
-    from bridge.db.rows import UserRow
+    from bridge.db.rows import LoginState, UserRow
     from bridge.qq.wire.requests import password_md5
     from bridge.security import CredentialVault
 
@@ -114,7 +114,7 @@ def _store_a_login(data: Path) -> None:
                 mxid="@demo:localhost",
                 uin=10001,
                 password_md5=password_md5("password1"),
-                login_state="logged_in",
+                login_state=LoginState.LOGGED_IN,
             )
             await db.save_user(row)
         finally:

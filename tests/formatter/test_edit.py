@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mautrix.types import MessageEventContent
 
-from bridge.formatter import EDIT_MARKER, Outgoing, matrix_to_qq
+from bridge.formatter import Outgoing, matrix_to_qq
 
 from .events import FakeEvents, from_content, from_event, text
 
@@ -25,10 +25,6 @@ def element_edit(new: dict[str, Any]) -> dict[str, Any]:
     if "formatted_body" in new:
         outer["formatted_body"] = f" * {new['formatted_body']}"
     return outer
-
-
-def test_marker() -> None:
-    assert EDIT_MARKER == "[edit] "
 
 
 @BOTH

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.qq.wire import MalformedReply
-from bridge.qq.wire.http import split_responses
+from tests.raw_http import split_responses
 
 FIRST = b"VER=1.1&CMD=QUERY_STAT&SEQ=1234&UIN=123456789&RES=0&FN=1"
 SECOND = b"VER=1.1&CMD=QUERY_STAT&SEQ=1234&UIN=123456789&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK="

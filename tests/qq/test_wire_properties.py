@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from bridge.qq.codes import AckCode, Command, Status
 from bridge.qq.wire import LoginRefused, WireError, requests
 from bridge.qq.wire.fields import decode_request_pairs, encode_list, encode_reply, encode_text
-from bridge.qq.wire.http import split_responses
 from bridge.qq.wire.replies import (
     Added,
     FriendList,
@@ -24,8 +23,10 @@ from bridge.qq.wire.replies import (
     RequestRejected,
     StatusChange,
     TextMessage,
-    decode,
 )
+from tests.raw_http import split_responses
+
+from .decoding import decode
 
 FAST = settings(max_examples=300, deadline=None)
 

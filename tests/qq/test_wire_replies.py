@@ -37,10 +37,11 @@ from bridge.qq.wire.replies import (
     StatusChange,
     TextMessage,
     UnknownEvent,
-    decode,
     decode_get_msg_ex,
     parse_envelope,
 )
+
+from .decoding import decode
 
 
 def reply(cmd: str, tail: str, res: str = "0") -> bytes:

@@ -1,6 +1,6 @@
 """Every reply example of the seeds (tests/qq/data/seed_replies.yaml) through the codec.
 
-Each entry states the body the old server sent and what ``replies.decode`` must make of it;
+Each entry states the body the old server sent and what its command's decoder must make of it;
 the file's header explains the format and how the examples were cleaned.
 """
 
@@ -17,7 +17,9 @@ from ruamel.yaml import YAML
 from bridge.qq.codes import AddResult, Command, Status
 from bridge.qq.wire import WireError, replies
 from bridge.qq.wire.fields import parse_reply_pairs
-from bridge.qq.wire.http import split_responses
+from tests.raw_http import split_responses
+
+from .decoding import decode
 
 DATA = Path(__file__).parent / "data" / "seed_replies.yaml"
 _DOCUMENT: dict[str, list[dict[str, Any]]] = YAML(typ="safe").load(DATA.read_text("utf-8"))
@@ -81,17 +83,17 @@ def check_decodes(command: Command, body: bytes, entry: dict[str, Any]) -> None:
     if "error" in entry:
         error = entry["error"]
         with pytest.raises(WireError) as raised:
-            replies.decode(command, body)
+            decode(command, body)
         assert type(raised.value).__name__ == error["type"]
         for attribute, value in error.items():
             if attribute != "type":
                 assert getattr(raised.value, attribute) == value
         return
-    assert_result(replies.decode(command, body), entry["result"])
+    assert_result(decode(command, body), entry["result"])
     envelope = replies.parse_envelope(command, body)
     assert (envelope.seq, envelope.uin) == (entry["envelope"]["seq"], entry["envelope"]["uin"])
     if "readable" in entry:
-        profile = replies.decode(command, body)
+        profile = decode(command, body)
         assert isinstance(profile, replies.Profile)
         assert profile.readable() == [tuple(row) for row in entry["readable"]]
 

@@ -6,8 +6,8 @@ import asyncio
 
 from bridge.qq.codes import LOGIN_CONSTANT
 from bridge.qq.simulator import Simulator
-from bridge.qq.wire.http import split_responses
 from bridge.qq.wire.requests import password_md5
+from tests.raw_http import split_responses
 
 PASSWORDS = {10001: "password1", 10002: "password2", 10003: "password3", 10004: "password4"}
 OTHER_HOST = "127.0.0.2"  # all of 127/8 is loopback on Linux: a second client address

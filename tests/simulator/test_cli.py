@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bridge.qq.wire.http import split_responses
+from tests.raw_http import split_responses
 
 from .helpers import exchange, php_request
 

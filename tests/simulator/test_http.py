@@ -8,7 +8,7 @@ import pytest
 
 from bridge.qq.clock import FakeClock
 from bridge.qq.simulator import Simulator, SimulatorSettings
-from bridge.qq.wire.http import split_responses
+from tests.raw_http import split_responses
 
 from .helpers import exchange, head, login, php_request
 

@@ -23,8 +23,8 @@ from bridge.qq.wire.replies import (
     RequestAccepted,
     StatusChange,
     TextMessage,
-    decode,
 )
+from tests.qq.decoding import decode
 
 from .helpers import post
 

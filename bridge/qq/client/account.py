@@ -38,7 +38,7 @@ from .poller import EventHandler, Poller
 from .schedule import PollSchedule
 from .sender import SendQueue, Step
 from .settings import ClientSettings
-from .state import ConnectionState, StateCallback, StateReporter
+from .state import ConnectionState, Happening, StateCallback, StateReporter
 from .transport import Transport
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,12 @@ class QQClient:
             until_reachable=transport.wait_reachable,
         )
 
+    @staticmethod
+    def hash_password(password: str) -> str:
+        """The md5 a login sends (32 lower-case hex digits, seed 000): what the bridge keeps
+        and gives to ``QQClient``, so the password itself is never stored."""
+        return requests.password_md5(password)
+
     def __repr__(self) -> str:  # never shows the md5
         return f"<QQClient {self.uin} {self.state.value}>"
 
@@ -132,8 +138,9 @@ class QQClient:
         return self._status
 
     @property
-    def pending_sends(self) -> int:
-        return len(self._sender)
+    def polling(self) -> bool:
+        """True from ``start`` until ``stop`` (or ``logout``): the poll loop runs."""
+        return self._poller.running
 
     def max_silence(self) -> float:
         return self.settings.max_silence(self._session.heartbeat, self._session.lapse)
@@ -158,7 +165,7 @@ class QQClient:
             except (TransportError, WireError) as error:
                 if isinstance(error, LoginRefused | InvalidUin):
                     raise
-                await self._state.set(ConnectionState.RECONNECTING, str(error))
+                await self._state.saw(Happening.LOGIN_FAILED_RETRYING, str(error))
         self._poller.start()
 
     async def stop(self) -> None:
@@ -175,7 +182,7 @@ class QQClient:
         except (TransportError, WireError) as error:
             # The session lapses on its own soon; the user asked to be gone, so they are.
             detail = f"the server was not told ({error}); the session will lapse"
-        await self._state.set(ConnectionState.LOGGED_OUT, detail)
+        await self._state.saw(Happening.LOGGED_OUT, detail)
 
     # --- commands -----------------------------------------------------------------------
 
@@ -195,8 +202,17 @@ class QQClient:
         return await self._command(Command.ADD_TO_LIST, build, decode_add_to_list)
 
     async def ack(self, uin: int, code: AckCode, reason: str = "") -> None:
+        """Ack_AddToList as the wire has it; the bridge uses the three named answers below."""
         build = self._build(requests.ack_add_to_list, target=uin, code=code, reason=reason)
         await self._command(Command.ACK_ADD_TO_LIST, build, _no_result)
+
+    async def request_friend(self, uin: int, text: str = "") -> None:
+        """Ask ``uin`` to approve us as a friend (after ``add`` said NEEDS_VERIFICATION)."""
+        await self.ack(uin, AckCode.REQUEST, text)
+
+    async def answer_request(self, uin: int, accept: bool, reason: str = "") -> None:
+        """Accept or refuse the friend request of ``uin``; ``reason`` goes with a refusal."""
+        await self.ack(uin, AckCode.ACCEPT if accept else AckCode.REJECT, reason)
 
     async def remove(self, uin: int) -> None:
         build = self._build(requests.del_from_list, target=uin)
@@ -292,7 +308,7 @@ class QQClient:
             if not self._wants_session:
                 raise
             if retried:
-                await self._state.set(ConnectionState.RECONNECTING, SESSION_DROPPED)
+                await self._state.saw(Happening.SESSION_DROPPED, SESSION_DROPPED)
                 raise SessionDropped(SESSION_DROPPED) from None
             await self._relogin(logins_before)
             return await self._request(command, build, decoder, retried=True)
@@ -313,14 +329,13 @@ class QQClient:
         try:
             return await self._transport.post(body, slow=slow)
         except TransportError as error:
-            if self.state is ConnectionState.ONLINE:
-                await self._state.set(ConnectionState.RECONNECTING, str(error))
+            await self._state.saw(Happening.CONNECTION_LOST, str(error))
             raise
 
     async def _reached_server(self) -> None:
         self._last_contact = self._clock.now()
-        if self.state is ConnectionState.RECONNECTING and self._logins:
-            await self._state.set(ConnectionState.ONLINE, "the QQ server answers again")
+        if self._logins:
+            await self._state.saw(Happening.SERVER_ANSWERED, "the QQ server answers again")
 
     async def _relogin(self, logins_before: int) -> None:
         async with self._login_lock:
@@ -353,24 +368,24 @@ class QQClient:
         """Log in; ``announce`` False leaves the state alone unless the login fails."""
         previous = self.state
         if announce:
-            await self._state.set(ConnectionState.LOGGING_IN)
+            await self._state.saw(Happening.LOGIN_STARTED)
         try:
             session = await self._retrying_unreadable(Command.LOGIN.value, self._post_login)
         except (LoginRefused, InvalidUin) as refusal:
             self._wants_session = False
-            await self._state.set(ConnectionState.BAD_CREDENTIALS, str(refusal))
+            await self._state.saw(Happening.CREDENTIALS_REFUSED, str(refusal))
             raise
         except (TransportError, WireError) as error:
             retrying = self._poller.running or previous is ConnectionState.RECONNECTING
-            fallback = ConnectionState.RECONNECTING if retrying else ConnectionState.LOGGED_OUT
-            await self._state.set(fallback, str(error))
+            failed = Happening.LOGIN_FAILED_RETRYING if retrying else Happening.LOGIN_FAILED
+            await self._state.saw(failed, str(error))
             raise
         self._session = session
         self._schedule.limit = self.max_silence()
         self._logins += 1
         self._last_contact = self._clock.now()
         if announce:
-            await self._state.set(ConnectionState.ONLINE)
+            await self._state.saw(Happening.LOGIN_ACCEPTED)
         return session
 
     async def _post_login(self) -> LoginOk:

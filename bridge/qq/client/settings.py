@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,26 @@ class ClientSettings:
             raise ValueError("retry counts cannot be negative")
         if self.max_batch_events < 1 or self.max_batch_senders < 1:
             raise ValueError("batch bounds must be at least 1")
+
+    @classmethod
+    def from_config(cls, qq: Mapping[str, float | int]) -> ClientSettings:
+        from .schedule import PollBudget  # schedule.py imports this module
+
+        """The settings from the bridge config's ``qq`` section (``Config.qq_settings``):
+        ``poll_interval``, ``max_poll_interval``, ``send_interval``, ``penalty_wait`` (seconds)
+        ``max_penalties`` and ``idle_poll_budget`` (polls per second); other keys are the
+        transport's. Our polling policy: while a
+        chat is active the client polls twice as often as ``poll_interval``, never slower."""
+        return cls(
+            poll_interval=float(qq["poll_interval"]),
+            active_poll_interval=float(qq["poll_interval"]) / 2,
+            idle_poll_interval=float(qq["max_poll_interval"]),
+            send_interval=float(qq["send_interval"]),
+            penalty_wait=float(qq["penalty_wait"]),
+            max_penalties=int(qq["max_penalties"]),
+            # One budget for every client made with these settings (schedule.py).
+            poll_budget=PollBudget(float(qq.get("idle_poll_budget", 0.0))),
+        )
 
     def max_silence(self, heartbeat: float, lapse: float) -> float:
         """The longest we may go without a request before the session is at risk."""

@@ -32,9 +32,6 @@ class Mailboxes:
         queue.append(item)
         return True
 
-    def is_full(self, owner: int) -> bool:
-        return len(self._queues.get(owner, ())) >= self.limit
-
     def take_all(self, owner: int) -> list[Item]:
         return self._queues.pop(owner, [])
 

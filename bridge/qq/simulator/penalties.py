@@ -35,6 +35,3 @@ class PenaltyBox:
 
     def record(self, uin: int, command: Command, now: float) -> None:
         self._last_action[(uin, command)] = now
-
-    def penalised_until(self, uin: int, command: Command) -> float | None:
-        return self._penalised_until.get((uin, command))

@@ -1,7 +1,7 @@
 """The sans-I/O codec of QQ HTTP v1.1: request bodies out, typed replies in, no sockets.
 
 ``requests`` builds bodies, ``replies`` decodes them, ``fields`` holds the escaping both
-share with the simulator, ``http`` the one HTTP quirk a library cannot handle.
+share with the simulator.
 """
 
 from .fields import MalformedReply, NoReply, WireError

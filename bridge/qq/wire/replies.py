@@ -1,13 +1,13 @@
 """Reply bodies decoded into typed results. Pure functions: bytes in, dataclasses out.
 
-``decode(command, body)`` returns the command's result or raises a ``WireError``:
-``ServerRefused`` subclasses for a RES that is not 0, ``MalformedReply`` for anything that
-is not the shape seed 000/004 shows, ``NoReply`` for an empty body ("NULL").
+``parse_envelope(command, body)`` checks a reply and returns its ``Reply``; one
+``decode_<command>(reply)`` per command with a result turns it into that result. Both raise a
+``WireError``: ``ServerRefused`` subclasses for a RES that is not 0, ``MalformedReply`` for
+anything that is not the shape seed 000/004 shows, ``NoReply`` for an empty body ("NULL").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..codes import (
@@ -261,13 +261,6 @@ def parse_envelope(expected: Command, body: bytes) -> Reply:
     return Reply(command, seq, uin, res, pairs, text)
 
 
-def decode(command: Command, body: bytes) -> object:
-    """The typed result of ``command``'s reply; None for commands that only say RES=0."""
-    reply = parse_envelope(command, body)
-    decoder = _DECODERS.get(command)
-    return decoder(reply) if decoder else None
-
-
 def decode_login(reply: Reply) -> LoginOk:
     result = parse_int(reply.fields.get("RS", "0"), "RS", reply.body)
     if result != LoginResult.OK:
@@ -367,12 +360,3 @@ def _optional_int(value: str | None) -> int | None:
 
 
 _ENVELOPE = {"VER", "CMD", "SEQ", "UIN", "RES"}
-
-_DECODERS: dict[Command, Callable[[Reply], object]] = {
-    Command.LOGIN: decode_login,
-    Command.LIST: decode_list,
-    Command.QUERY_STAT: decode_query_stat,
-    Command.GET_INFO: decode_get_info,
-    Command.ADD_TO_LIST: decode_add_to_list,
-    Command.GET_MSG_EX: decode_get_msg_ex,
-}

@@ -1,8 +1,12 @@
-"""The few HTTP facts of the old server that a generic HTTP library does not expect."""
+"""Raw HTTP for the tests and benchmarks that talk to the simulator over a bare socket.
+
+The bridge itself never needs this: its transport reads one response per request (see
+bridge/qq/client/transport.py), which is how it avoids the double response below.
+"""
 
 from __future__ import annotations
 
-from .fields import MalformedReply
+from bridge.qq.wire.fields import MalformedReply
 
 
 def split_responses(raw: bytes) -> list[bytes]:

@@ -1,4 +1,5 @@
-"""The appservice's transaction handling: every event, every time; one event's failure is its own.
+"""bridge/appservice.py: every event, every time; one event's failure is its own; only a failure
+of the infrastructure answers 500.
 
 Transactions are PUT over real HTTP to the appservice's own aiohttp app, as Synapse sends them.
 """
