@@ -52,7 +52,8 @@ class Bridge:
         self._puppets: dict[int, Puppet] = {}
         self._portals: dict[tuple[str, int], Portal] = {}
         # Room -> portal, for the Matrix side's look-up of every message; checked against the
-        # portal's own room before use, so a portal that moved or was forgotten is not found.
+        # portal's own room before use, so a portal whose room changed or was left is not found
+        # by its old room.
         self._portal_rooms: dict[RoomID, Portal] = {}
         self._lock = asyncio.Lock()
         self._uin_locks: dict[int, asyncio.Lock] = {}
@@ -168,8 +169,3 @@ class Bridge:
 
     def _is_loaded(self, portal: Portal) -> bool:
         return self._portals.get((portal.user.mxid, portal.uin)) is portal
-
-    def forget_portal(self, portal: Portal) -> None:
-        self._portals.pop((portal.user.mxid, portal.uin), None)
-        if portal.room_id is not None:
-            self._portal_rooms.pop(portal.room_id, None)

@@ -19,6 +19,7 @@ from .db import InboundRow
 from .db.events import describe
 from .db.journal import PAGE
 from .homeserver import is_unreachable
+from .notices import escape
 from .qq.client import (
     BatchUnreadable,
     Event,
@@ -168,12 +169,9 @@ class Inbound:
             case RequestAccepted(sender, _):
                 await user.learn_profile(sender)
                 portal = await user.bridge.portal(user, sender)
-                name = await user.name_of(sender)
-                user.friends.add(sender)
-                await portal.became_friend()
-                return await portal.send(
-                    f"{name} accepted your friend request.", txn_id, notice=True
-                )
+                name = escape(await user.name_of(sender))
+                await user.friends.befriend(sender)
+                return await portal.announce(f"{name} accepted your friend request.", txn_id)
             case RequestRejected(sender, reason):
                 name = await user.name_of(sender)
                 ending = f": {reason}" if reason else "."
@@ -194,12 +192,11 @@ class Inbound:
         user = self.user
         await user.learn_profile(sender, fresh=True)  # a stranger's profile may be new
         portal = await user.bridge.portal(user, sender)
-        name = await user.name_of(sender)
+        name = escape(await user.name_of(sender))
         if portal.room_id is None or portal.is_request:
             await portal.open_request_room()  # kept if a replay finds it made already
             hint = "Join this room to accept, or reject the invite to refuse."
         else:
             hint = f"Send `accept {sender}` or `reject {sender} [reason]` to the bridge bot."
-        return await portal.send(
-            f"{name} asks to be your QQ friend: {text}\n{hint}", txn_id, notice=True
-        )
+        text = f"{name} asks to be your QQ friend: {escape(text)}\n{hint}"
+        return await portal.announce(text, txn_id)

@@ -1,10 +1,11 @@
-"""Membership events: the bot invited, a puppet invited, a third person in a management room,
-the owner of a portal joining or leaving it.
+"""Membership events: the bot invited, a puppet invited or removed, a third person in a
+management room or a portal, the owner of a portal joining or leaving it.
 
 What the next event must find done runs in line, inside the appservice transaction: the bot's
 invite (a command sent right after it needs its management room) and closing a management room
-that a third person entered (a command's answer must not reach them). The rest runs in the
-background once the event is recorded (bridge/background.py).
+or a portal that a third person entered (a command's answer or a QQ message must not reach
+them). The rest runs in the background once the event is recorded (bridge/background.py).
+Who may be in a portal: bridge/portal_members.py.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import TYPE_CHECKING
 from mautrix.types import Membership, MemberStateEventContent, StateEvent, UserID
 
 from .background import Background
-from .commands.contacts import answer_request
-from .e2ee.sending import room_is_encrypted
 from .management import (
     ROOM_READERS,
     close_crowded_room,
@@ -23,16 +22,16 @@ from .management import (
     leave_crowded_room,
     others_in_room,
 )
+from .portal_members import (
+    close_crowded_portal,
+    leave_crowded_portal,
+    owner_membership,
+    puppet_invited,
+    puppet_removed,
+)
 
 if TYPE_CHECKING:
     from .core import Bridge
-    from .portal import Portal
-
-# bridge.encryption.require, where the puppet may not turn encryption on in the user's room.
-CLEAR_ROOM_REFUSED = (
-    "This bridge bridges only encrypted chats, and I may not turn encryption on here, so I am "
-    "leaving. Start the chat again with encryption on, or send `pm {uin}` to the bridge bot."
-)
 
 
 class Memberships:
@@ -44,23 +43,27 @@ class Memberships:
         """What must hold before the next event is read runs in line, then the record."""
         if await self.bridge.db.event_outcome(event.event_id) is not None:
             return  # handled before: Synapse sent this event again
-        # In line, so that a command sent right after finds the management room as it is:
-        # set up by the bot's invite, or closed by a third person's arrival. Both are safe to
-        # repeat if the bridge dies before the record below.
-        crowded = False
+        # In line, so that what comes next finds the rooms as they are: a command its
+        # management room set up by the bot's invite or closed by a third person's arrival, a
+        # QQ message no longer the portal a third person came into. All are safe to repeat if
+        # the bridge dies before the record below.
+        crowded, crowded_portal = False, None
+        target = UserID(event.state_key)
         if self._invites_bot(event):
             await self._bot_invited(event)
         elif (
             isinstance(event.content, MemberStateEventContent)
             and event.content.membership in ROOM_READERS
         ):
-            target = UserID(event.state_key)
             crowded = await close_crowded_room(self.bridge, event.room_id, target)
+            crowded_portal = await close_crowded_portal(self.bridge, event.room_id, target)
         if not await self.bridge.db.claim_event(event.event_id, event.room_id):
             return
         if crowded:
+            self._background.later(leave_crowded_room(self.bridge, event.room_id, target))
+        if crowded_portal is not None:
             self._background.later(
-                leave_crowded_room(self.bridge, event.room_id, UserID(event.state_key))
+                leave_crowded_portal(self.bridge, crowded_portal, event.room_id, target)
             )
         if not self._invites_bot(event):
             self._background.later(self._membership(event))
@@ -68,14 +71,15 @@ class Memberships:
     async def _membership(self, event: StateEvent) -> None:
         if not isinstance(event.content, MemberStateEventContent):
             return
-        target = UserID(event.state_key)
+        target, room_id = UserID(event.state_key), event.room_id
         membership = event.content.membership
-        if membership == Membership.INVITE and (uin := self.bridge.config.uin_from_mxid(target)):
-            await self._puppet_invited(event, uin)
-        elif target == event.sender:
-            portal = await self.bridge.owned_portal(event.room_id, event.sender)
-            if portal:
-                await self._owner_membership(portal, membership)
+        uin = self.bridge.config.uin_from_mxid(target)
+        if membership == Membership.INVITE and uin:
+            await puppet_invited(self.bridge, room_id, event.sender, uin)
+        elif membership in (Membership.LEAVE, Membership.BAN) and uin:
+            await puppet_removed(self.bridge, room_id, uin)
+        elif (portal := await self.bridge.portal_by_room(room_id)) and target == portal.user.mxid:
+            await owner_membership(portal, room_id, membership)
 
     def _invites_bot(self, event: StateEvent) -> bool:
         return (
@@ -111,34 +115,3 @@ class Memberships:
             "Send `login` to log in, or `help` for everything I can do."
         )
         await self.bridge.send_notice(bot, event.room_id, hello)
-
-    async def _puppet_invited(self, event: StateEvent, uin: int) -> None:
-        """The user started a DM with a puppet from their client: that room is the portal."""
-        intent = self.bridge.puppet_intent(uin)
-        user = await self.bridge.user(event.sender)
-        portal = await self.bridge.portal(user, uin)
-        allowed = self.bridge.config.permission(event.sender) is not None
-        if not (allowed and user.has_credentials) or not await portal.adopt_room(event.room_id):
-            await intent.leave_room(event.room_id)
-            if allowed and portal.room_id:
-                await portal.notice("This is your chat with this QQ contact.")
-            return
-        await intent.join_room_by_id(event.room_id)
-        if not await portal.enforce_encryption():
-            await portal.notice(CLEAR_ROOM_REFUSED.format(uin=uin))
-            await portal.forget()
-            return
-        if self.bridge.encryption is not None and await room_is_encrypted(
-            self.bridge, intent, event.room_id
-        ):
-            await portal.invite_bot()
-        await user.learn_profile(uin)
-
-    async def _owner_membership(self, portal: Portal, membership: Membership) -> None:
-        if membership == Membership.JOIN and portal.is_request:
-            await answer_request(portal.user, portal.uin, accept=True)
-        elif membership == Membership.LEAVE:
-            if portal.is_request:
-                await answer_request(portal.user, portal.uin, accept=False)
-            else:
-                await portal.forget()

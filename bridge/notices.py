@@ -4,6 +4,11 @@ Every answer, warning and notice of the bot (and of a puppet speaking for the br
 portal) is written in Markdown (CommonMark, rendered by markdown-it-py). The event carries the
 Markdown as ``body``, which every client shows as it is, and the HTML as ``formatted_body``.
 Raw HTML in a text is shown as text, never passed on, and a single line break stays one.
+
+Who speaks: the bot in its management room (and wherever it is the only one of ours); in a
+portal the puppet, the one member of ours every portal has. A puppet's notice starts with
+``BRIDGE_MARKER`` and is an ``m.notice``, so it is never read as the contact's words, which are
+always ``m.text`` without it (docs/architecture.md, "Who speaks").
 """
 
 from __future__ import annotations
@@ -46,6 +51,20 @@ def notice_content(text: str) -> TextMessageEventContent:
     )
 
 
+# The first words of every notice a puppet sends for the bridge.
+BRIDGE_MARKER = "QQ bridge:"
+
+
+def marked(text: str) -> str:
+    """``text`` as a puppet says it for the bridge: after the marker."""
+    return f"{BRIDGE_MARKER} {text}"
+
+
+def bridge_notice_content(text: str) -> TextMessageEventContent:
+    """A notice that a puppet sends for the bridge: ``text`` (Markdown) after the marker."""
+    return notice_content(marked(text))
+
+
 def escape(text: str) -> str:
     """``text`` (a nickname, a profile field) as Markdown that shows it exactly."""
     return _SPECIAL.sub(r"\\\1", text)
@@ -72,7 +91,10 @@ async def say(bridge: Bridge, room_id: RoomID, text: str) -> EventID | None:
     if not ghosts:
         log.info("No one of ours in %s to say: %s", room_id, text)
         return None
-    # The bot's own intent (not a child for its ID), whose request log hides login links.
-    intent = bridge.bot if bot in ghosts else bridge.az.intent.user(ghosts[0])
+    if bot in ghosts:
+        # The bot's own intent (not a child for its ID), whose request log hides login links.
+        hide_login_links(bridge.bot.api.log)
+        return await bridge.send_notice(bridge.bot, room_id, text)
+    intent = bridge.az.intent.user(ghosts[0])
     hide_login_links(intent.api.log)
-    return await bridge.send_notice(intent, room_id, text)
+    return await bridge.send_notice(intent, room_id, marked(text))

@@ -14,6 +14,7 @@ from mautrix.types import ContentURI, UserID
 
 from .avatar import face_png
 from .db import PuppetRow
+from .portal_names import puppet_renamed
 
 if TYPE_CHECKING:
     from .core import Bridge
@@ -72,6 +73,7 @@ class Puppet:
         if not self.row.name_set:
             await intent.set_displayname(self.displayname)
             await self._saved(dataclasses.replace(self.row, name_set=True))
+            await puppet_renamed(self.bridge, self)
         if not self.row.avatar_set and self.row.face is not None:
             mxc = await self._face_mxc(self.row.face)
             await intent.set_avatar_url(mxc)

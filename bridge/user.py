@@ -16,6 +16,7 @@ from mautrix.types import EventID, RoomID
 
 from . import own_status
 from .db import LoginState, UserRow
+from .friends import Friends
 from .inbound import Inbound
 from .outbound import Outbound
 from .qq.client import (
@@ -50,7 +51,7 @@ class User:
         self.bridge = bridge
         self.row = row
         self.client: QQClient | None = None
-        self.friends: set[int] = set()
+        self.friends = Friends(self)  # the set QQ reported, and friend requests' answers
         self.inbound = Inbound(self)
         self.outbound = Outbound(self)
         self._online = asyncio.Event()
@@ -275,7 +276,7 @@ class User:
 
     async def _read_friends(self, client: QQClient) -> None:
         """At every login: the friend list, and their nicknames, faces and statuses."""
-        self.friends = set((await client.friends()).uins)
+        self.friends.know((await client.friends()).uins)
         await take_online(self, await client.online(), self.friends)
 
     async def _drop_client(self, log_out: bool = False) -> None:

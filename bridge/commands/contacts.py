@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..notices import escape
 from ..qq.client import AddResult, InfoLevel
 from ..roster import take_online, take_profile
-from ..user import User
 from .registry import CommandContext, command
 
 MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for a huge one
@@ -15,7 +14,7 @@ MAX_NAME_LOOKUPS = 50  # one GetInfo each: enough for a friend list, bounded for
 async def friends(ctx: CommandContext) -> None:
     client = ctx.user.require_client()
     friend_list, online = await client.friends(), await client.online()
-    ctx.user.friends = set(friend_list.uins)
+    ctx.user.friends.know(friend_list.uins)
     await take_online(ctx.user, online, ctx.user.friends)
     online_by_uin = {friend.uin: friend for friend in online.friends}
     if not friend_list.uins:
@@ -67,7 +66,7 @@ async def add(ctx: CommandContext) -> None:
     client, uin = ctx.user.require_client(), ctx.uin_arg(0)
     added = await client.add(uin)
     if added.result is AddResult.ADDED:
-        ctx.user.friends.add(uin)
+        await ctx.user.friends.befriend(uin)
         await ctx.reply(f"QQ {uin} is now your friend. Send `pm {uin}` to chat.")
     elif added.result is AddResult.NEEDS_VERIFICATION:
         await client.request_friend(uin, ctx.text_after(1))
@@ -78,28 +77,12 @@ async def add(ctx: CommandContext) -> None:
 
 @command("accept <uin>", "Accept a QQ friend request.")
 async def accept(ctx: CommandContext) -> None:
-    await answer_request(ctx.user, ctx.uin_arg(0), accept=True)
+    await ctx.user.friends.answer(ctx.uin_arg(0), accept=True)
 
 
 @command("reject <uin> [reason]", "Refuse a QQ friend request.")
 async def reject(ctx: CommandContext) -> None:
-    await answer_request(ctx.user, ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
-
-
-async def answer_request(user: User, uin: int, accept: bool, reason: str = "") -> None:
-    """Shared by the commands and by joining or refusing a friend-request room."""
-    await user.require_client().answer_request(uin, accept, reason)
-    portal = await user.bridge.existing_portal(user, uin)
-    name = await user.name_of(uin)
-    if accept:
-        user.friends.add(uin)
-        if portal and portal.is_request:
-            await portal.became_friend()
-        await user.notify(f"You and {name} are now QQ friends.")
-    else:
-        if portal and portal.is_request:
-            await portal.forget()
-        await user.notify(f"You refused the friend request of {name}.")
+    await ctx.user.friends.answer(ctx.uin_arg(0), accept=False, reason=ctx.text_after(1))
 
 
 @command("remove <uin>", "Remove a QQ friend.")

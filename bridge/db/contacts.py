@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from ..security import UnreadableCredential
 from .models import FaceAvatarModel, PortalModel, PuppetModel, UserModel
-from .rows import PORTAL_KINDS, LoginState, PortalRow, PuppetRow, UserRow
+from .rows import LoginState, PortalKind, PortalRow, PuppetRow, UserRow
 from .store_base import StoreBase
 
 log = logging.getLogger("bridge.db")
@@ -126,10 +126,18 @@ class ContactQueries(StoreBase):
 
     async def save_portal(self, row: PortalRow) -> None:
         """Insert or update; the owner must be a saved user and the room id unused elsewhere."""
-        if row.kind not in PORTAL_KINDS:
-            raise ValueError(f"portal kind must be one of {PORTAL_KINDS}, not {row.kind!r}")
+        if row.kind not in set(PortalKind):
+            raise ValueError(f"portal kind must be a PortalKind, not {row.kind!r}")
         async with self._sessions.begin() as session:
             await session.execute(self._upsert(PortalModel, asdict(row), ["owner", "uin"]))
+
+    async def portal_rooms_of(self, uin: int) -> list[tuple[str, PortalKind]]:
+        """(room id, kind) of every portal with QQ contact ``uin``, whoever's it is."""
+        query = select(PortalModel.room_id, PortalModel.kind).where(
+            PortalModel.uin == uin, PortalModel.room_id.is_not(None)
+        )
+        async with self._sessions() as session:
+            return [(str(room), PortalKind(kind)) for room, kind in await session.execute(query)]
 
     async def delete_portal(self, owner: str, uin: int) -> None:
         async with self._sessions.begin() as session:

@@ -334,11 +334,14 @@ class SQLCryptoStore(StoreBase, CryptoStore):
         }
         key = (sender_key, session_id, index)
         async with self._sessions.begin() as db:
-            await db.execute(
+            inserted = await db.scalar(
                 self._insert(CryptoMessageIndexModel)
                 .values(values)
                 .on_conflict_do_nothing(index_elements=["sender_key", "session_id", "index"])
+                .returning(CryptoMessageIndexModel.index)
             )
+            if inserted is not None:  # the first time: one statement
+                return True
             row = await db.get(CryptoMessageIndexModel, key)
         assert row is not None
         return row.event_id == event_id and row.timestamp == timestamp

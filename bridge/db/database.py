@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ..security import CredentialVault
 from .contacts import ContactQueries
+from .crypto_cache import CachedCryptoStore
 from .crypto_store import SQLCryptoStore
 from .engine import create_engine
 from .matrix_events import MatrixEventQueries
@@ -52,8 +53,9 @@ class Database(ContactQueries, MatrixEventQueries, WaitingEventQueries, QueueQue
         return cls(engine, vault)
 
     def crypto_store(self, account_id: str, pickle_key: str) -> SQLCryptoStore:
-        """The bot device's encryption store, in this database (bridge/e2ee/)."""
-        return SQLCryptoStore(
+        """The bot device's encryption store, in this database (bridge/e2ee/), with what every
+        message reads kept in memory (crypto_cache.py)."""
+        return CachedCryptoStore(
             self._sessions, self._dialect, account_id=account_id, pickle_key=pickle_key
         )
 

@@ -18,7 +18,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .rows import InboundRow, LoginState, OutboundRow, OutboundState, PortalRow, PuppetRow, UserRow
+from .rows import (
+    InboundRow,
+    LoginState,
+    OutboundRow,
+    OutboundState,
+    PortalKind,
+    PortalRow,
+    PuppetRow,
+    UserRow,
+)
 
 # Fixed constraint names, so that later migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -96,7 +105,9 @@ class PortalModel(Base):
     kind: Mapped[str] = mapped_column(String)
 
     def to_row(self) -> PortalRow:
-        return PortalRow(owner=self.owner, uin=self.uin, room_id=self.room_id, kind=self.kind)
+        return PortalRow(
+            owner=self.owner, uin=self.uin, room_id=self.room_id, kind=PortalKind(self.kind)
+        )
 
 
 class FaceAvatarModel(Base):

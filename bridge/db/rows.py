@@ -52,6 +52,13 @@ class PuppetRow:
     avatar_mxc: str | None = None
 
 
+class PortalKind(enum.StrEnum):
+    """What a portal's room is for; stored as its value (the ``portals.kind`` CHECK)."""
+
+    DM = "dm"  # the chat with the contact
+    REQUEST = "request"  # a friend request waiting for an answer: joining accepts it
+
+
 @dataclass
 class PortalRow:
     """The Matrix room of one (Matrix user, QQ contact) pair."""
@@ -59,7 +66,7 @@ class PortalRow:
     owner: str
     uin: int
     room_id: str | None = None
-    kind: str = "dm"  # "dm" | "request"
+    kind: PortalKind = PortalKind.DM
 
 
 @dataclass
@@ -104,6 +111,3 @@ class OutboundRow:
     created_at: float
     state: OutboundState = OutboundState.PENDING
     error: str | None = None
-
-
-PORTAL_KINDS = ("dm", "request")

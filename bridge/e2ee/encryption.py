@@ -19,7 +19,7 @@ import logging
 from typing import Any, cast
 
 from mautrix.client import Client
-from mautrix.crypto import OlmMachine
+from mautrix.crypto import InboundGroupSession, OlmMachine
 from mautrix.errors import EncryptionError
 from mautrix.types import (
     DeviceIdentity,
@@ -47,6 +47,21 @@ DEVICE_NAME = "QQ bridge"
 
 
 PICKLE_KEY_PURPOSE = "qq-bridge e2ee pickle key"
+
+
+class BridgeOlmMachine(OlmMachine):
+    """mautrix's OlmMachine without the per-message write of ratchet bookkeeping.
+
+    After each decryption mautrix records which message indices of the sender's session it
+    has seen and saves the whole session again (crypto/decrypt_megolm.py, _ratchet_session),
+    a database write per message. That record only serves two options the bridge leaves off
+    (``ratchet_keys_on_decrypt``, ``delete_fully_used_keys_on_decrypt``: forgetting keys once
+    used, which would also lose the key an edit or a late replay needs); replays are still
+    refused by the message index record (``validate_message_index``)."""
+
+    async def _ratchet_session(self, sess: InboundGroupSession, index: int) -> None:
+        if self.ratchet_keys_on_decrypt or self.delete_fully_used_keys_on_decrypt:
+            await super()._ratchet_session(sess, index)
 
 
 class Encryption:
@@ -77,7 +92,7 @@ class Encryption:
             state_store=db.state_store,
             default_retry_count=1,
         )
-        self.machine = OlmMachine(
+        self.machine = BridgeOlmMachine(
             self.client, self.store, db.state_store, log=cast(Any, log.getChild("olm"))
         )
         # Room keys go to users' devices through the homeserver; no one gets keys on request.

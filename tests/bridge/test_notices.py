@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from mautrix.types import MessageType
 
 from bridge.commands import command_line
-from bridge.notices import escape, notice_content, render
+from bridge.notices import BRIDGE_MARKER, bridge_notice_content, escape, notice_content, render
 
 
 def test_markdown_becomes_html_and_the_body_stays_the_source() -> None:
@@ -23,6 +24,16 @@ def test_raw_html_is_text_and_single_line_breaks_stay() -> None:
 
 def test_escaped_names_show_as_typed() -> None:
     assert render(escape("*star* `tick` [x](y) a_b")) == ("<p>*star* `tick` [x](y) a_b</p>")
+
+
+def test_a_puppets_notice_for_the_bridge_is_a_marked_m_notice() -> None:
+    content = bridge_notice_content("Reactions are not sent to **QQ**.")
+    assert content.msgtype is MessageType.NOTICE
+    assert content.body == "QQ bridge: Reactions are not sent to **QQ**."
+    assert (
+        content.formatted_body
+        == f"<p>{BRIDGE_MARKER} Reactions are not sent to <strong>QQ</strong>.</p>"
+    )
 
 
 @pytest.mark.parametrize(

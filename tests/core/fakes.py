@@ -124,6 +124,10 @@ class FakeIntent:
         self.homeserver.check("set_room_name")
         return EventID(self.homeserver.next_id("$"))
 
+    async def set_room_topic(self, room_id: RoomID, topic: str, **_: Any) -> EventID:
+        self.homeserver.check("set_room_topic")
+        return EventID(self.homeserver.next_id("$"))
+
     async def send_message_event(
         self, room_id: RoomID, event_type: Any, content: Any, txn_id: str | None = None, **_: Any
     ) -> EventID:

@@ -57,7 +57,7 @@ async def test_a_contact_who_is_not_a_friend_is_warned_about_once(core: Core) ->
     portal = await _portal(core, user, 10009)  # the scripted account's friends: 10002, 10003
     await _queue(core, user, portal, "hello?", "anyone?")
     (warning,) = core.homeserver.texts(portal.room_id)
-    assert warning.startswith("QQ 10009 is not your friend: QQ may not show them this message")
+    assert warning.startswith("QQ bridge: QQ 10009 is not your friend: QQ may not show them")
     assert _cltmsg_texts(core) == ["hello?", "anyone?"]  # sent all the same
 
 
@@ -66,7 +66,7 @@ async def test_without_a_login_the_sender_is_told_and_the_row_fails(core: Core) 
     portal = await _portal(core, user, 10002)
     await _queue(core, user, portal, "lost?")
     assert core.homeserver.texts(portal.room_id) == [
-        "Not sent to QQ: you are not logged in. Send `login` to the bot."
+        "QQ bridge: Not sent to QQ: you are not logged in. Send `login` to the bot."
     ]
     assert await _outcomes(core) == [("$m0", OutboundState.FAILED, "not logged in")]
 
@@ -77,7 +77,7 @@ async def test_a_message_qq_keeps_refusing_fails_with_the_reason(core: Core) -> 
     core.qq.penalties["CLTMSG"] = 100
     await _queue(core, user, portal, "too fast")
     (notice,) = core.homeserver.texts(portal.room_id)
-    assert notice.startswith("Not sent to QQ: the QQ server kept refusing")
+    assert notice.startswith("QQ bridge: Not sent to QQ: the QQ server kept refusing")
     ((_, state, error),) = await _outcomes(core)
     assert state == OutboundState.FAILED and error is not None and "penalties" in error
 
@@ -90,7 +90,7 @@ async def test_the_row_fails_only_once_its_notice_got_through(core: Core) -> Non
     core.homeserver.fail("send_message_event", MatrixUnknownRequestError(500, text="away"))
     await _queue(core, user, portal, "tell me")
     assert core.homeserver.texts(portal.room_id) == [
-        "Not sent to QQ: you are not logged in. Send `login` to the bot."
+        "QQ bridge: Not sent to QQ: you are not logged in. Send `login` to the bot."
     ]
     assert await _outcomes(core) == [("$m0", OutboundState.FAILED, "not logged in")]
 

@@ -7,7 +7,7 @@ import asyncio
 
 from mautrix.errors import MForbidden
 
-from bridge.db import PortalRow
+from bridge.db import PortalKind, PortalRow
 
 from .conftest import ALICE, Core
 
@@ -23,7 +23,7 @@ async def test_two_asking_at_once_make_one_room(core: Core) -> None:
     assert sorted(created[:2]) == [False, True]
     assert len(core.homeserver.rooms) == 1
     assert await core.bridge.db.get_portal(ALICE, 10002) == PortalRow(
-        ALICE, 10002, first.room_id, "dm"
+        ALICE, 10002, first.room_id, PortalKind.DM
     )
 
 

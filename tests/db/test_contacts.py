@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bridge.db import Database, LoginState, PortalRow, PuppetRow, UserRow
+from bridge.db import Database, LoginState, PortalKind, PortalRow, PuppetRow, UserRow
 
 ALICE = "@alice:example.org"
 BOB = "@bob:example.org"
@@ -78,9 +80,9 @@ async def test_portals_by_pair_and_by_room(database: Database) -> None:
     assert await database.get_portal(ALICE, 10002) is None
 
     await database.save_portal(PortalRow(ALICE, 10002))
-    assert await database.get_portal(ALICE, 10002) == PortalRow(ALICE, 10002, None, "dm")
+    assert await database.get_portal(ALICE, 10002) == PortalRow(ALICE, 10002, None, PortalKind.DM)
 
-    created = PortalRow(ALICE, 10002, room_id="!dm:example.org", kind="request")
+    created = PortalRow(ALICE, 10002, room_id="!dm:example.org", kind=PortalKind.REQUEST)
     await database.save_portal(created)
     assert await database.get_portal(ALICE, 10002) == created
     assert await database.get_portal_by_room("!dm:example.org") == created
@@ -104,7 +106,8 @@ async def test_portal_needs_a_known_owner_and_a_known_kind(database: Database) -
         await database.save_portal(PortalRow("@stranger:hs", 1))
     await database.save_user(UserRow(ALICE))
     with pytest.raises(ValueError, match="kind"):
-        await database.save_portal(PortalRow(ALICE, 1, kind="group"))
+        # A kind from outside the enum, as a caller ignoring the types could pass it.
+        await database.save_portal(PortalRow(ALICE, 1, kind=cast(PortalKind, "group")))
 
 
 async def test_delete_portal(database: Database) -> None:

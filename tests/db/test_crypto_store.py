@@ -33,7 +33,13 @@ ALICE = UserID("@alice:example.org")
 
 
 def stores(database: Database, key: str = "pickle key") -> tuple[SQLCryptoStore, SQLCryptoStore]:
-    return database.crypto_store(BOT, key), database.crypto_store(BOT, key)
+    """Two stores on one database, without the bridge's in-memory copies (crypto_cache.py,
+    tested apart): what one writes, the other must read from the database."""
+
+    def store() -> SQLCryptoStore:
+        return SQLCryptoStore(database._sessions, database._dialect, account_id=BOT, pickle_key=key)
+
+    return store(), store()
 
 
 async def test_the_account_and_device_id_survive(database: Database) -> None:

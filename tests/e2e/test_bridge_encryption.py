@@ -17,10 +17,12 @@ import pytest
 from mautrix.api import Method, Path
 from mautrix.types import EventType, Obj, PaginationDirection, RoomID
 
-from bridge.matrix import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
+from bridge.e2ee.events import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
+from bridge.notices import marked
+from bridge.qq.simulator import Simulator
 
 from .crypto_user import EncryptedMatrixUser, login
-from .harness import BridgeRunner, QQPeerFactory
+from .harness import E2E_ACCOUNTS, BridgeRunner, QQPeerFactory
 from .matrix_user import MatrixUser
 from .test_bridge_poison import FakeHomeserverPush
 
@@ -178,7 +180,7 @@ async def test_a_message_whose_key_never_comes_is_answered(
     assert await push.put(f"nokey-{secrets.token_hex(4)}", [orphan]) == 200  # told once
     await user.wait_for_text(portal, KEY_MISSING_NOTICE, sender=puppet(30076), after=mark)
     await user.wait_for_text(portal, KEY_NEVER_ARRIVED_REASON, sender=puppet(30076), after=mark)
-    notices = [e for e in user.events[mark:] if e.body == KEY_MISSING_NOTICE]
+    notices = [e for e in user.events[mark:] if e.body == marked(KEY_MISSING_NOTICE)]
     assert len(notices) == 1
     outcome = await encrypting_bridge.bridge.db.event_outcome(orphan["event_id"])
     assert outcome == ("failed", KEY_NEVER_ARRIVED_REASON)
@@ -231,3 +233,44 @@ async def test_the_bot_keeps_its_device_and_sessions_across_a_restart(
     mark = user.mark()
     await user.send(room, "ping")  # the same Megolm session as before the restart
     await user.wait_for_text(room, "QQ 30079", sender=bot, after=mark)
+
+
+async def room_named(user: EncryptedMatrixUser, room: RoomID, name: str) -> None:
+    await user.wait_for(
+        lambda e: e.room_id == room and e.type == "m.room.name" and e.content.get("name") == name
+    )
+
+
+async def test_an_encrypted_portal_is_named_after_the_contact_and_follows_their_nickname(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    puppet: Callable[[int], str],
+    qq_peer: QQPeerFactory,
+    qq_server: Simulator,
+) -> None:
+    """The bot is a member of an encrypted portal, so clients would call it "X and QQ bridge
+    bot": the room carries the contact's name instead, as it changes on QQ."""
+    user = await crypto_user("e2eenamed").start()
+    management = await login(user, bot, 30094)
+    await qq_peer(30095)
+    await user.send(management, "pm 30095")
+    portal = await user.wait_for_invite(puppet(30095))
+    await user.join(portal)
+    await room_named(user, portal, f"{E2E_ACCOUNTS[30095].nick} (QQ)")
+
+    qq_server.state.change_profile(30095, nick="新名字")
+    await user.send(management, "friends")
+    await room_named(user, portal, "新名字 (QQ)")
+
+
+async def test_an_encrypted_dm_the_user_starts_is_named_once_the_bot_is_in(
+    crypto_user: Callable[[str], EncryptedMatrixUser],
+    bot: str,
+    puppet: Callable[[int], str],
+    qq_peer: QQPeerFactory,
+) -> None:
+    user = await crypto_user("e2eenameddm").start()
+    await login(user, bot, 30096)
+    await qq_peer(30097)
+    room = await user.dm(puppet(30097))
+    await room_named(user, room, f"{E2E_ACCOUNTS[30097].nick} (QQ)")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from mautrix.client import Client
 
-from bridge.matrix import KEY_MISSING_NOTICE
+from bridge.e2ee.events import KEY_MISSING_NOTICE
 
 from .crypto_user import EncryptedMatrixUser, login
 from .harness import BridgeRunner, QQPeerFactory

@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from mautrix.types import EventID
 
+from bridge.notices import marked
+
 from .harness import BridgeRunner, LoggedIn, QQPeerFactory
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -62,6 +64,6 @@ async def test_only_a_message_that_reached_qq_is_answered_and_only_once(
 
     texts = await user.texts(room, sender=puppet(30151))
     assert [text for text in texts if CANNOT_DELETE in text] == [
-        "QQ cannot delete messages; it was already delivered."
+        marked("QQ cannot delete messages; it was already delivered.")
     ]
     assert peer.events and await peer.texts_from(30150, 1) == ["a message QQ receives"]
