@@ -71,6 +71,7 @@ def print_report(f: Figures) -> None:
         f.serving <= GOAL_SERVING_S,
         "start-up work grows with the store",
     )
+    row("  the same bridge on an empty store", f"{f.serving_empty:.2f} s", "", None)
     row(
         "start to every login resumed",
         f"{f.logins_done:.1f} s",
