@@ -83,6 +83,7 @@ class BridgeApp:
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable
         az.on_homeserver_seen = bridge.homeserver.seen
+        az.is_ours = bridge.is_bridge_ghost  # MatrixHandler ignores their events too
         if config.encryption_allowed:
             # Hooked before the appservice listens, so that no key in a transaction is missed.
             self._encryption = bridge.encryption = Encryption(
@@ -106,8 +107,20 @@ class BridgeApp:
         if self._encryption is not None and (resumed := await handler.pending.resume()):
             log.info("Waiting again for the keys of %d encrypted events", resumed)
         bridge.presence.start()
-        for user in await bridge.all_users():
-            await user.resume()
+        depths = await db.queue_depths()
+        users = await bridge.all_users()
+        resuming = 0
+        for user in users:
+            pending = user.mxid in depths.inbound or user.mxid in depths.outbound
+            resuming += await user.resume(pending=pending)
+        if resuming and (rate := bridge.login_pacer.rate):
+            # The turns are taken as the tasks run: about resuming / rate seconds from now.
+            log.info(
+                "Resuming %d QQ logins, about %.0f a second: the last in about %.0f s",
+                resuming,
+                rate,
+                resuming / rate,
+            )
         az.ready = True
         self._housekeeping = asyncio.create_task(self._prune_daily(db), name="prune")
         log.info("Bridge started as %s", config.bot_mxid)

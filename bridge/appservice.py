@@ -22,6 +22,9 @@
   infrastructure failure answers 500.
 - **The homeserver is back.** Every transaction and ping calls ``on_homeserver_seen``, which
   ends the back-off of queues that were waiting for the homeserver.
+- **Our own echoes skipped unread.** Synapse sends back every event of the appservice's own
+  users (each message a puppet sends); ``is_ours`` recognises their senders, and such an event
+  is dropped before it is even parsed, since the bridge acts on none of them.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class BridgeAppService(AppService):
         self.on_event_failure: EventFailureHandler | None = None
         self.on_unreadable_event: UnreadableHandler | None = None
         self.on_homeserver_seen: Callable[[], None] = lambda: None
+        self.is_ours: Callable[[str], bool] = lambda _sender: False
 
     async def _read_transaction_header(self, request: web.Request) -> tuple[str, dict[str, Any]]:
         """mautrix's, without the skip of transaction ids seen before."""
@@ -190,6 +194,9 @@ class BridgeAppService(AppService):
     ) -> JSON:
         """Each event in order; raises only for an infrastructure failure (then: 500)."""
         for raw_event in events:
+            sender = raw_event.get("sender") if isinstance(raw_event, dict) else None
+            if isinstance(sender, str) and self.is_ours(sender):
+                continue  # an echo of what the bridge sent (see above)
             try:
                 self._fix_prev_content(raw_event)
                 event = Event.deserialize(raw_event)

@@ -17,6 +17,7 @@ from .config import Config
 from .db import Database, PortalRow, PuppetRow, UserRow
 from .e2ee.sending import send_message
 from .homeserver import HomeserverWatch
+from .login_pacing import LoginPacer
 from .notices import notice_content
 from .portal import Portal
 from .presence import PresenceKeeper
@@ -50,10 +51,16 @@ class Bridge:
         self._users: dict[str, User] = {}
         self._puppets: dict[int, Puppet] = {}
         self._portals: dict[tuple[str, int], Portal] = {}
+        # Room -> portal, for the Matrix side's look-up of every message; checked against the
+        # portal's own room before use, so a portal whose room changed or was left is not found
+        # by its old room.
+        self._portal_rooms: dict[RoomID, Portal] = {}
         self._lock = asyncio.Lock()
         self._uin_locks: dict[int, asyncio.Lock] = {}
         self.login_links = LoginLinks(self.clock.now)
         self.client_settings = ClientSettings.from_config(config.qq_settings)
+        # Logins resumed at start-up take turns (login_pacing.py); a login command does not wait.
+        self.login_pacer = LoginPacer(float(config.qq_settings["login_rate"]), self.clock)
         # The bot's encryption device, when bridge.encryption.allow is on (set by BridgeApp).
         self.encryption: Encryption | None = None
         self.status = StatusPusher(self)
@@ -92,7 +99,14 @@ class Bridge:
         return await self.user(row.mxid) if row else None
 
     async def all_users(self) -> list[User]:
-        return [await self.user(row.mxid) for row in await self.db.all_users()]
+        rows = await self.db.all_users()
+        async with self._lock:
+            # From the rows just read: a query per user would cost seconds at 10,000 users.
+            return [self._users.get(row.mxid) or self._add_user(row) for row in rows]
+
+    def _add_user(self, row: UserRow) -> User:
+        user = self._users[row.mxid] = User(self, row)
+        return user
 
     def loaded_users(self) -> list[User]:
         return list(self._users.values())
@@ -141,7 +155,17 @@ class Bridge:
         return portal if portal and portal.user.mxid == owner else None
 
     async def portal_by_room(self, room_id: RoomID) -> Portal | None:
+        portal = self._portal_rooms.get(room_id)
+        if portal is not None and portal.room_id == room_id and self._is_loaded(portal):
+            return portal
+        self._portal_rooms.pop(room_id, None)
         row = await self.db.get_portal_by_room(room_id)
         if row is None:
             return None
-        return await self.portal(await self.user(row.owner), row.uin)
+        portal = await self.portal(await self.user(row.owner), row.uin)
+        if portal.room_id == room_id:
+            self._portal_rooms[room_id] = portal
+        return portal
+
+    def _is_loaded(self, portal: Portal) -> bool:
+        return self._portals.get((portal.user.mxid, portal.uin)) is portal

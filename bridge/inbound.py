@@ -7,6 +7,7 @@ after a crash makes Synapse answer with the event it already has instead of a du
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, assert_never
 
 import aiohttp
@@ -16,6 +17,7 @@ from mautrix.types import EventID
 from . import metrics
 from .db import InboundRow
 from .db.events import describe
+from .db.journal import PAGE
 from .homeserver import is_unreachable
 from .notices import escape
 from .qq.client import (
@@ -63,18 +65,54 @@ class Inbound:
         self.user = user
         self.worker = Worker(f"inbound {user.mxid}", self._drain, user.bridge.clock)
         self._failures: dict[int, int] = {}
+        # Rows journalled by this process since the journal was last read: the worker takes
+        # them from here instead of reading them back (a query per batch). Only committed rows
+        # are put here, and the journal is read once first (at start-up) for older ones. At
+        # most a page of them: past that (Synapse away for long) they are read from the
+        # journal again, a page at a time, as before.
+        self._fresh: deque[InboundRow] = deque()
+        self._journal_read = False
+        self._overflowed = False
 
     async def record(self, events: list[Event]) -> None:
         """Called by the QQ client with each polled batch, before it polls again."""
-        await self.user.bridge.db.add_inbound(self.user.mxid, events)
+        rows = await self.user.bridge.db.add_inbound(self.user.mxid, events)
+        if self._overflowed or len(self._fresh) + len(rows) > PAGE:
+            self._overflowed = True  # in the journal, which is read once these are done
+        else:
+            self._fresh.extend(rows)
         self.worker.wake()
 
     async def _drain(self) -> None:
-        db, after = self.user.bridge.db, 0
-        while rows := await db.pending_inbound(self.user.mxid, after=after):
-            for row in rows:
-                await self._deliver_or_hand_over(row)
-                after = row.id
+        if not self._fresh:
+            # Woken with nothing handed over (a login, the homeserver back, rows another
+            # path left): the journal is the truth, read it.
+            self._journal_read = False
+        while True:
+            if not self._journal_read:
+                await self._drain_journal()
+            # A failure raises with the row still first here: the retry starts with it.
+            while self._fresh:
+                await self._deliver_or_hand_over(self._fresh[0])
+                self._fresh.popleft()
+            if not self._overflowed:
+                return
+            self._overflowed, self._journal_read = False, False
+
+    async def _drain_journal(self) -> None:
+        """Every pending row in the journal, oldest first, a page at a time."""
+        db, after, delivered = self.user.bridge.db, 0, set()
+        try:
+            while rows := await db.pending_inbound(self.user.mxid, after=after):
+                for row in rows:
+                    await self._deliver_or_hand_over(row)
+                    delivered.add(after := row.id)
+                if len(rows) < PAGE:
+                    break  # the last page: rows journalled since are in self._fresh
+        finally:
+            if delivered:  # also after a failure: a row is never delivered twice from here
+                self._fresh = deque(row for row in self._fresh if row.id not in delivered)
+        self._journal_read = True
 
     async def _deliver_or_hand_over(self, row: InboundRow) -> None:
         try:

@@ -243,14 +243,17 @@ class MatrixHandler:
                 sender_name=await self._displayname(event.room_id, event.sender),
                 fetch_event=lambda event_id: self._fetch(portal, event_id),
             )
-        item = None
+        db = self.bridge.db
         if outgoing.text:
             text = storable(outgoing.text)
             item = NewOutbound(portal.user.mxid, portal.uin, event.room_id, event.event_id, text)
-        if not await self.bridge.db.claim_event(event.event_id, event.room_id, item):
+            claimed, row = await db.claim_message(event.event_id, event.room_id, item)
+            if claimed:
+                portal.user.outbound.queued(row)
+        else:
+            claimed = await db.claim_event(event.event_id, event.room_id)
+        if not claimed:
             return  # handled before: Synapse sent this event again
-        if item is not None:
-            portal.user.outbound.worker.wake()
         self._tell(portal, outgoing)
 
     async def _reaction(self, event: ReactionEvent) -> None:

@@ -7,10 +7,12 @@ reason shown in the room) is written back, so a restart resumes exactly where it
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 from . import metrics
 from .db import OutboundRow, OutboundState
+from .db.journal import PAGE
 from .formatter.fallbacks import REDACTION_NOTICE
 from .qq.client import QQ_FAILURES, SendFailed
 from .worker import Worker
@@ -33,6 +35,20 @@ class Outbound:
         self._sending: str | None = None  # the Matrix event id being handed to QQ right now
         self._cancelled: set[str] = set()
         self._redacted_while_sending: set[str] = set()
+        # Rows queued by this process since the queue was last read, as in inbound.py: the
+        # worker takes them from here instead of reading them back (a query per message); at
+        # most a page of them, the rest read from the store again once these are sent.
+        self._fresh: deque[OutboundRow] = deque()
+        self._queue_read = False
+        self._overflowed = False
+
+    def queued(self, row: OutboundRow | None) -> None:
+        """A row was committed to the queue (None: one whose row the store did not return)."""
+        if row is None or self._overflowed or len(self._fresh) >= PAGE:
+            self._overflowed = True  # in the store, which is read once these are sent
+        else:
+            self._fresh.append(row)
+        self.worker.wake()
 
     async def cancel(self, event_id: str) -> bool:
         """A redaction of a message not yet sent: drop it from the queue instead."""
@@ -71,14 +87,42 @@ class Outbound:
         )
 
     async def _drain(self) -> None:
-        db = self.user.bridge.db
-        # A page at a time; a row left pending (sent again by a new client) comes back first.
-        while rows := await db.pending_outbound(self.user.mxid):
-            for row in rows:
-                await self._send(row)
+        if not self._fresh:
+            self._queue_read = False  # woken with nothing handed over: read the store
+        while True:
+            if not self._queue_read:
+                await self._drain_queue()
+            # A failure raises with the row still first here: the retry starts with it. A row
+            # left pending (a new client logged in meanwhile) is sent again at once.
+            while self._fresh:
+                if await self._send(self._fresh[0]):
+                    self._fresh.popleft()
+            if not self._overflowed:
+                break
+            self._overflowed, self._queue_read = False, False
         self._cancelled.clear()  # what was cancelled is failed in the database: never read again
 
-    async def _send(self, row: OutboundRow) -> None:
+    async def _drain_queue(self) -> None:
+        """Every pending row in the store, oldest first, a page at a time."""
+        db, sent = self.user.bridge.db, set()
+        try:
+            # A row left pending (sent again by a new client) comes back first.
+            while rows := await db.pending_outbound(self.user.mxid):
+                left_pending = False
+                for row in rows:
+                    if await self._send(row):
+                        sent.add(row.id)
+                    else:
+                        left_pending = True
+                if len(rows) < PAGE and not left_pending:
+                    break  # the last page: rows queued since then are in self._fresh
+        finally:
+            if sent:  # also after a failure: a row is never sent twice from here
+                self._fresh = deque(row for row in self._fresh if row.id not in sent)
+        self._queue_read = True
+
+    async def _send(self, row: OutboundRow) -> bool:
+        """Send one row; False if it stays pending (for a client logged in meanwhile)."""
         user, db = self.user, self.user.bridge.db
         client = await user.wait_for_client()
         portal = await user.bridge.portal(user, row.uin)
@@ -88,7 +132,7 @@ class Outbound:
             await portal.notice("Not sent to QQ: you are not logged in. Send `login` to the bot.")
             await db.finish_outbound(row.id, FAILED, "not logged in")
             metrics.failed(metrics.TO_QQ)
-            return
+            return True
         if row.uin not in user.friends and not portal.warned_not_friend:
             portal.warned_not_friend = True
             await portal.notice(
@@ -97,19 +141,19 @@ class Outbound:
             )
         if row.event_id in self._cancelled:
             self._cancelled.discard(row.event_id)
-            return
+            return True  # failed in the database by cancel()
         self._sending = row.event_id
         try:
             await client.send_text(row.uin, row.text)
         except SEND_FAILURES as error:
             if client is not user.client:
-                return  # logged in again meanwhile: still pending, for the new client
+                return False  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
             await portal.notice(f"Not sent to QQ: {reason}")
             await db.finish_outbound(row.id, FAILED, reason)
             metrics.failed(metrics.TO_QQ)
-            return
+            return True
         finally:
             self._sending = None
             redacted = row.event_id in self._redacted_while_sending
@@ -118,3 +162,4 @@ class Outbound:
         metrics.bridged(metrics.TO_QQ)
         if redacted and await db.note_redacted(user.mxid, row.event_id, REDACTED_AFTER_SENDING):
             await portal.notice(REDACTION_NOTICE)
+        return True

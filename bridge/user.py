@@ -146,22 +146,31 @@ class User:
         else:
             await client.logout()
 
-    async def resume(self) -> None:
-        """At start-up: log in again with the stored md5, retrying until QQ answers."""
+    async def resume(self, pending: bool = True) -> bool:
+        """At start-up: log in again with the stored md5, retrying until QQ answers.
+
+        ``pending``: the user may have rows waiting in a journal (False when the store said
+        none, so that 10,000 users at start-up cost no query each; the login wakes both queues
+        anyway once it succeeds). True if a login is being resumed (in the background)."""
+        resuming = False
         if self.bridge.config.permission(self.mxid) is None:
             log.warning("Not resuming the QQ login of %s: no longer permitted", self.mxid)
         elif self.has_credentials and self.row.login_state == LoginState.LOGGED_IN:
             self._resume_task = asyncio.create_task(self._resume(), name=f"resume {self.mxid}")
             self.bridge.status.changed(self)  # CONNECTING until QQ answers
+            resuming = True
         elif self.row.uin is not None and self.row.login_state == LoginState.LOGGED_IN:
             # The store could not open the stored login (bridge/db/contacts.py): say so.
             await self._bad_credentials("the bridge can no longer read your stored login")
-        self.inbound.worker.wake()
-        self.outbound.worker.wake()
+        if pending:
+            self.inbound.worker.wake()
+            self.outbound.worker.wake()
+        return resuming
 
     async def _resume(self) -> None:
         backoff = Backoff(RESUME_FIRST_RETRY, RESUME_LAST_RETRY, RESUME_JITTER)
         while True:
+            await self.bridge.login_pacer.turn()  # outside the lock: a `login` need not wait
             async with self._login_lock:
                 if self.client is not None or not self.has_credentials:
                     return  # a login command got there first, or the user logged out

@@ -41,6 +41,8 @@ def test_example_has_the_documented_defaults() -> None:
         "read_timeout": 10.0,
         "request_timeout": 35.0,
         "max_reply_bytes": 1048576,
+        "idle_poll_budget": 200.0,
+        "login_rate": 50.0,
     }
     assert isinstance(config.qq_settings["max_penalties"], int)
     assert config.username_template == "qq_{uin}"
@@ -99,6 +101,8 @@ def test_load_reads_and_validates_a_file(tmp_path: Path) -> None:
         ("qq.send_interval", "fast", "qq.send_interval must be a positive number"),
         ("qq.penalty_wait", None, "qq.penalty_wait is missing"),
         ("qq.max_penalties", 2.5, "qq.max_penalties must be a positive integer"),
+        ("qq.idle_poll_budget", -1, "qq.idle_poll_budget must be a number of polls per second"),
+        ("qq.login_rate", "fast", "qq.login_rate must be a number of logins per second"),
         ("qq.max_poll_interval", 0.5, "qq.max_poll_interval must be at least qq.poll_interval"),
         ("bridge.username_template", "qq_user", "bridge.username_template must contain {uin}"),
         ("bridge.username_template", "qq_{uin}_{nick}", "bridge.username_template must contain"),
@@ -222,6 +226,8 @@ def test_upgrade_adds_new_keys_and_keeps_the_users_values_and_comments(tmp_path:
         "provisioning",
         "qq.poll_interval",
         "qq.max_poll_interval",
+        "qq.idle_poll_budget",
+        "qq.login_rate",
         "qq.penalty_wait",
         "qq.max_penalties",
         "qq.connect_timeout",

@@ -202,6 +202,8 @@ class Config:
             name: float(self[f"qq.{name}"]) for name in QQ_PACING_FLOATS
         }
         settings["max_penalties"] = int(self["qq.max_penalties"])
+        settings["idle_poll_budget"] = float(self["qq.idle_poll_budget"])
+        settings["login_rate"] = float(self["qq.login_rate"])
         settings["max_reply_bytes"] = int(self["qq.max_reply_bytes"])
         return settings
 

@@ -179,6 +179,10 @@ def _check_qq_pacing(config: Config) -> None:
         value = _required(config, key)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds", key)
+    for key, unit in (("qq.idle_poll_budget", "polls"), ("qq.login_rate", "logins")):
+        value = _required(config, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{key} must be a number of {unit} per second, or 0", key)
     penalties = _required(config, "qq.max_penalties")
     if isinstance(penalties, bool) or not isinstance(penalties, int) or penalties < 1:
         raise ConfigError("qq.max_penalties must be a positive integer", "qq.max_penalties")

@@ -3,6 +3,9 @@
 Inbound: QQ events are committed before they are sent to Matrix. Outbound: Matrix events are
 committed before the appservice transaction is acknowledged. Rows are marked finished, not
 deleted, so ids keep increasing and the history can be inspected.
+
+Every message passes through these statements, so they run as SQL on a connection, not through
+an ORM session (store_base.py: ``_engine``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, false, insert, select, true, update
+from sqlalchemy import CursorResult, RowMapping, Table, delete, false, insert, select, true, update
 
 from ..qq.client import Event
 from .events import encode_event
@@ -18,9 +21,17 @@ from .models import InboundModel, OutboundModel
 from .rows import InboundRow, NewOutbound, OutboundRow, OutboundState
 from .store_base import DialectInsert, StoreBase
 
+INBOUND, OUTBOUND = cast(Table, InboundModel.__table__), cast(Table, OutboundModel.__table__)
+
 # Pending rows are read this many at a time: a backlog of thousands of long messages must not
 # be loaded into memory at once.
 PAGE = 100
+
+
+def outbound_row(columns: RowMapping) -> OutboundRow:
+    """An ``outbound`` row as SQL returns it (its state a string), typed."""
+    values = dict(columns)
+    return OutboundRow(**{**values, "state": OutboundState(values["state"])})
 
 
 class JournalQueries(StoreBase):
@@ -43,22 +54,22 @@ class JournalQueries(StoreBase):
             for type_name, payload in map(encode_event, events)
         ]
         # One multi-row INSERT; sort_by_parameter_order makes the database assign ids in order.
-        statement = insert(InboundModel).returning(InboundModel, sort_by_parameter_order=True)
-        async with self._sessions.begin() as session:
-            inserted = await session.scalars(statement, values)
-            return [row.to_row() for row in inserted]
+        statement = insert(INBOUND).returning(*INBOUND.c, sort_by_parameter_order=True)
+        async with self._engine.begin() as connection:
+            inserted = await connection.execute(statement, values)
+            return [InboundRow(**row._mapping) for row in inserted]
 
     async def pending_inbound(
         self, owner: str | None = None, after: int = 0, limit: int | None = PAGE
     ) -> list[InboundRow]:
         """Rows not yet delivered to Matrix, oldest first: at most ``limit`` with ids above
         ``after`` (read the next page with the last id seen)."""
-        query = select(InboundModel).where(InboundModel.done == false(), InboundModel.id > after)
+        query = select(INBOUND).where(INBOUND.c.done == false(), INBOUND.c.id > after)
         if owner is not None:
-            query = query.where(InboundModel.owner == owner)
-        async with self._sessions() as session:
-            rows = await session.scalars(query.order_by(InboundModel.id).limit(limit))
-            return [row.to_row() for row in rows]
+            query = query.where(INBOUND.c.owner == owner)
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(query.order_by(INBOUND.c.id).limit(limit))
+            return [InboundRow(**row._mapping) for row in rows]
 
     async def finish_inbound(self, row_id: int, event_id: str | None) -> None:
         """Mark a row delivered; `event_id` is the Matrix event, if one was sent."""
@@ -102,14 +113,14 @@ class JournalQueries(StoreBase):
     ) -> list[OutboundRow]:
         """Rows not yet sent to QQ nor given up on, oldest first: at most ``limit`` with ids
         above ``after``."""
-        query = select(OutboundModel).where(
-            OutboundModel.state == OutboundState.PENDING, OutboundModel.id > after
+        query = select(OUTBOUND).where(
+            OUTBOUND.c.state == OutboundState.PENDING.value, OUTBOUND.c.id > after
         )
         if owner is not None:
-            query = query.where(OutboundModel.owner == owner)
-        async with self._sessions() as session:
-            rows = await session.scalars(query.order_by(OutboundModel.id).limit(limit))
-            return [row.to_row() for row in rows]
+            query = query.where(OUTBOUND.c.owner == owner)
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(query.order_by(OUTBOUND.c.id).limit(limit))
+            return [outbound_row(row._mapping) for row in rows]
 
     async def cancel_outbound(self, owner: str, event_id: str, reason: str) -> bool:
         """Fail the pending row of ``event_id`` with ``reason``; False if there is none (sent,
@@ -179,8 +190,11 @@ class JournalQueries(StoreBase):
     async def _update_one(
         self, model: type[InboundModel] | type[OutboundModel], row_id: int, values: dict[str, Any]
     ) -> None:
-        async with self._sessions.begin() as session:
-            result = await session.execute(update(model).where(model.id == row_id).values(values))
+        table = cast(Table, model.__table__)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(table).where(table.c.id == row_id).values(values)
+            )
             # A missing row means the caller holds an id this database never gave out.
-            if cast(CursorResult[Any], result).rowcount != 1:
+            if result.rowcount != 1:
                 raise LookupError(f"no {model.__tablename__} row with id {row_id}")

@@ -14,10 +14,11 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
-from .journal import JournalQueries
+from .journal import OUTBOUND, JournalQueries, outbound_row
 from .models import MatrixEventModel
-from .rows import NewOutbound
+from .rows import NewOutbound, OutboundRow
 
 HANDLED, FAILED = "handled", "failed"
 
@@ -31,12 +32,35 @@ class MatrixEventQueries(JournalQueries):
         ``outbound``, the text the event sends to QQ, is queued in the same transaction, so an
         event is either both recorded and queued, or neither (and Synapse's retry starts over).
         """
-        async with self._sessions.begin() as session:
-            if not await self._record(session, event_id, room_id, HANDLED, None):
+        # On a connection, not an ORM session: every Matrix message passes here (journal.py).
+        async with self._engine.begin() as connection:
+            recorded = await connection.scalar(
+                self._record_statement(event_id, room_id, HANDLED, None)
+            )
+            if recorded is None:
                 return False
             if outbound is not None:
-                await session.execute(self._queue_outbound(outbound, time.time()))
+                await connection.execute(self._queue_outbound(outbound, time.time()))
             return True
+
+    async def claim_message(
+        self, event_id: str, room_id: str, outbound: NewOutbound
+    ) -> tuple[bool, OutboundRow | None]:
+        """``claim_event`` with ``outbound``, and the queued row: (claimed, the row).
+
+        The row is None if the event was handled before, or (never in practice) its text was
+        queued already; the caller hands a row it gets straight to the queue's worker."""
+        async with self._engine.begin() as connection:
+            recorded = await connection.scalar(
+                self._record_statement(event_id, room_id, HANDLED, None)
+            )
+            if recorded is None:
+                return False, None
+            queued = await connection.execute(
+                self._queue_outbound(outbound, time.time()).returning(*OUTBOUND.c)
+            )
+            row = queued.first()
+            return True, outbound_row(row._mapping) if row is not None else None
 
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded
@@ -47,7 +71,14 @@ class MatrixEventQueries(JournalQueries):
     async def _record(
         self, session: AsyncSession, event_id: str, room_id: str, outcome: str, error: str | None
     ) -> bool:
-        recorded = await session.scalar(
+        recorded = await session.scalar(self._record_statement(event_id, room_id, outcome, error))
+        return recorded is not None
+
+    def _record_statement(
+        self, event_id: str, room_id: str, outcome: str, error: str | None
+    ) -> ReturningInsert[tuple[str]]:
+        """INSERT the event's record, RETURNING its id; nothing if it was recorded before."""
+        return (
             self._insert(MatrixEventModel)
             .values(
                 event_id=event_id,
@@ -59,7 +90,6 @@ class MatrixEventQueries(JournalQueries):
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(MatrixEventModel.event_id)
         )
-        return recorded is not None
 
     async def event_outcome(self, event_id: str) -> tuple[str, str | None] | None:
         """(outcome, error) recorded for ``event_id``, or None if it was never acted on."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..security import CredentialVault
 from .models import Base
@@ -23,6 +23,14 @@ class StoreBase:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         self._sessions = sessions
         self._dialect = dialect
+
+    @property
+    def _engine(self) -> AsyncEngine:
+        """For the statements of every message (the journals): SQL on a connection skips the
+        ORM session's bookkeeping, about a third of each statement's CPU."""
+        engine = self._sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        return engine
 
     def _insert(self, model: type[Base]) -> DialectInsert:
         """An INSERT that understands ON CONFLICT, which both databases support."""

@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
-from bridge.qq.client import ClientSettings
+from bridge.qq.client import ClientSettings, PollBudget
 from bridge.qq.client.schedule import PollSchedule
 
 SETTINGS = ClientSettings(
@@ -58,6 +60,39 @@ def test_settings_refuse_values_that_would_break_the_loops(bad: dict[str, float]
         ClientSettings(**bad)  # type: ignore[arg-type]
 
 
+def test_a_poll_budget_spreads_idle_polls_over_the_accounts_sharing_it() -> None:
+    budget = PollBudget(per_second=100.0)
+    settings = replace(SETTINGS, poll_budget=budget)
+    schedule = PollSchedule(settings, limit=30.0)
+    for _ in range(2000):
+        budget.join()
+    # 2,000 idle accounts at 100 polls a second: each waits 20 s, not the idle maximum of 10 s.
+    assert [schedule.next_interval(now=1000.0 + i) for i in range(3)] == [20.0, 20.0, 20.0]
+    for _ in range(1000):
+        budget.leave()
+    assert schedule.next_interval(now=1010.0) == 10.0  # 1,000 left: the idle maximum again
+    # Active chats keep their fast polling, whatever the budget.
+    schedule.note_activity(now=1011.0)
+    assert schedule.next_interval(now=1011.0) == 0.5
+
+
+def test_the_session_limit_beats_the_poll_budget() -> None:
+    budget = PollBudget(per_second=10.0)
+    schedule = PollSchedule(replace(SETTINGS, poll_budget=budget), limit=30.0)
+    for _ in range(1000):  # the budget would allow a poll every 100 s: the session would lapse
+        budget.join()
+    assert schedule.next_interval(now=1000.0) == 30.0
+
+
+def test_no_budget_leaves_the_schedule_alone() -> None:
+    budget = PollBudget(per_second=0.0)
+    budget.join()
+    schedule = PollSchedule(replace(SETTINGS, poll_budget=budget))
+    assert schedule.next_interval(now=1000.0) == 1.0
+    with pytest.raises(ValueError):
+        PollBudget(per_second=-1.0)
+
+
 def test_settings_from_the_bridge_config_poll_twice_as_often_while_active() -> None:
     qq = {
         "poll_interval": 2,
@@ -71,3 +106,6 @@ def test_settings_from_the_bridge_config_poll_twice_as_often_while_active() -> N
     assert (settings.poll_interval, settings.active_poll_interval) == (2.0, 1.0)
     assert settings.idle_poll_interval == 30.0 and settings.send_interval == 1.5
     assert (settings.penalty_wait, settings.max_penalties) == (25.0, 4)
+    assert settings.poll_budget is not None and settings.poll_budget.per_second == 0.0
+    shared = ClientSettings.from_config({**qq, "idle_poll_budget": 50}).poll_budget
+    assert shared is not None and shared.per_second == 50.0

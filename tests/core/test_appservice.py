@@ -108,6 +108,17 @@ async def test_a_reused_transaction_id_is_handled_again(
     assert recorder.seen == 2
 
 
+async def test_the_bridge_s_own_echoes_are_skipped_and_the_rest_handled(
+    appservice: tuple[TestClient[Any, Any], Recorder],
+) -> None:
+    client, recorder = appservice
+    recorder.az.is_ours = lambda sender: sender.startswith("@qq_")
+    echo = {**message("$echo"), "sender": "@qq_10001:hs"}
+    assert await put(client, "1", [echo, message("$a"), {**echo, "event_id": "$e2"}]) == 200
+    assert recorder.handled == ["$a"]
+    assert recorder.failed == [] and recorder.unreadable == []
+
+
 async def test_a_poison_event_is_answered_and_the_rest_handled(
     appservice: tuple[TestClient[Any, Any], Recorder],
 ) -> None:

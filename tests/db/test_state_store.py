@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
 
 import pytest
@@ -261,3 +262,73 @@ async def test_close_leaves_the_database_open(database: Database) -> None:
     await database.state_store.close()
     await database.state_store.registered(PUPPET)
     assert await database.state_store.is_registered(PUPPET)
+
+
+async def test_what_it_answers_from_memory_is_what_the_database_holds(
+    database: Database, store: SQLStateStore
+) -> None:
+    """The store keeps what it read in memory (state_cache.py): after every kind of write, a
+    store opened afresh on the same database, which can only read the database, agrees."""
+    levels = PowerLevelStateEventContent(users={PUPPET: 100}, events={})
+    create = StateEvent.deserialize(
+        cast(
+            JSON,
+            {
+                "type": "m.room.create",
+                "room_id": ROOM,
+                "sender": PUPPET,
+                "state_key": "",
+                "event_id": "$create",
+                "origin_server_ts": 1,
+                "content": {"room_version": "10", "creator": PUPPET},
+            },
+        )
+    )
+
+    async def both_agree() -> None:
+        fresh = SQLStateStore(store._sessions, database.engine.dialect.name)
+        for room in (ROOM, OTHER_ROOM):
+            for user in (ALICE, BOB, PUPPET):
+                assert await store.get_member(room, user) == await fresh.get_member(room, user)
+            assert await store.is_encrypted(room) == await fresh.is_encrypted(room)
+            assert await store.has_full_member_list(room) == await fresh.has_full_member_list(room)
+            ours, theirs = await store.get_power_levels(room), await fresh.get_power_levels(room)
+            assert (ours and ours.serialize()) == (theirs and theirs.serialize())
+            assert await store.has_create_cached(room) == await fresh.has_create_cached(room)
+        assert await store.is_registered(PUPPET) == await fresh.is_registered(PUPPET)
+
+    await both_agree()  # all read (and remembered) as unknown first
+    await store.registered(PUPPET)
+    await store.set_member(ROOM, ALICE, Member(membership=Membership.JOIN, displayname="Alice"))
+    await store.set_membership(ROOM, BOB, Membership.INVITE)
+    await both_agree()
+    await store.set_membership(ROOM, ALICE, Membership.LEAVE)  # the name stays
+    assert (await store.get_member(ROOM, ALICE)) == Member(
+        membership=Membership.LEAVE, displayname="Alice"
+    )
+    await store.set_members(ROOM, {PUPPET: Member(membership=Membership.JOIN)})  # replaced
+    assert await store.get_member(ROOM, BOB) is None
+    await both_agree()
+    await store.set_power_levels(ROOM, levels)
+    await store.set_create(create)
+    await store.set_encryption_info(OTHER_ROOM, {"algorithm": "m.megolm.v1.aes-sha2"})
+    await store.set_unencrypted(ROOM)
+    await both_agree()
+
+
+async def test_a_read_overlapping_a_write_leaves_nothing_stale_in_memory(
+    store: SQLStateStore,
+) -> None:
+    """A read may find the old row while a write commits the new one; whatever the order in
+    which they finish, what the store answers afterwards is the new one."""
+    for steps in range(8):
+        room = RoomID(f"!race{steps}:example.org")
+        await store.set_member(room, ALICE, Member(membership=Membership.INVITE))
+        store._cache.forget_members(room)  # as if never read: the next read goes to the database
+        reader = asyncio.create_task(store.get_member(room, ALICE))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        await store.set_membership(room, ALICE, Membership.JOIN)
+        await reader
+        assert await store.get_membership(room, ALICE) == Membership.JOIN, steps
+        assert await store.is_joined(room, ALICE)

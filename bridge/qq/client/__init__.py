@@ -37,6 +37,7 @@ from .errors import (
     SessionDropped,
     TransportError,
 )
+from .schedule import PollBudget
 from .settings import ClientSettings
 from .state import ConnectionState
 from .transport import QQTransport, Transport, new_session
@@ -60,6 +61,7 @@ __all__ = [
     "OnlineFriend",
     "OnlineFriends",
     "Penalty",
+    "PollBudget",
     "Profile",
     "QQClient",
     "QQTransport",

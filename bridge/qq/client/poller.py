@@ -77,6 +77,16 @@ class Poller:
             self._round = None
 
     async def _loop(self) -> None:
+        budget = self._settings.poll_budget
+        if budget is not None:
+            budget.join()
+        try:
+            await self._rounds()
+        finally:
+            if budget is not None:
+                budget.leave()
+
+    async def _rounds(self) -> None:
         while True:
             self._round = asyncio.ensure_future(self._poll_once())
             delay = await asyncio.shield(self._round)

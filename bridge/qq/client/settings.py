@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .schedule import PollBudget
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,9 @@ class ClientSettings:
     idle_poll_interval: float = 10.0
     idle_growth: float = 1.5
     active_window: float = 30.0
+    # Shared by every client of one bridge: idle polls slow down as accounts are added, so
+    # that together they keep to a budget of requests per second (schedule.py). None: none.
+    poll_budget: PollBudget | None = field(default=None, compare=False)
 
     # The server drops a session after HI/LI seconds without a request (Login reply). We
     # never let silence last longer than this fraction of min(HI, LI/3).
@@ -67,9 +74,12 @@ class ClientSettings:
 
     @classmethod
     def from_config(cls, qq: Mapping[str, float | int]) -> ClientSettings:
+        from .schedule import PollBudget  # schedule.py imports this module
+
         """The settings from the bridge config's ``qq`` section (``Config.qq_settings``):
         ``poll_interval``, ``max_poll_interval``, ``send_interval``, ``penalty_wait`` (seconds)
-        and ``max_penalties``; other keys are the transport's. Our polling policy: while a
+        ``max_penalties`` and ``idle_poll_budget`` (polls per second); other keys are the
+        transport's. Our polling policy: while a
         chat is active the client polls twice as often as ``poll_interval``, never slower."""
         return cls(
             poll_interval=float(qq["poll_interval"]),
@@ -78,6 +88,8 @@ class ClientSettings:
             send_interval=float(qq["send_interval"]),
             penalty_wait=float(qq["penalty_wait"]),
             max_penalties=int(qq["max_penalties"]),
+            # One budget for every client made with these settings (schedule.py).
+            poll_budget=PollBudget(float(qq.get("idle_poll_budget", 0.0))),
         )
 
     def max_silence(self, heartbeat: float, lapse: float) -> float:

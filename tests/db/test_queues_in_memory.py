@@ -1,0 +1,107 @@
+"""The journals' rows handed to their workers in memory (inbound.py, outbound.py): every row
+still delivered exactly once and in order, whether it was left by an earlier run (in the store
+only), just committed (in memory too), past the memory's page (in the store again) or failed
+once (retried first)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from bridge.db import Database, InboundRow, OutboundRow, OutboundState
+from bridge.db.journal import PAGE
+from bridge.inbound import Inbound
+from bridge.outbound import Outbound
+from bridge.qq.clock import FakeClock
+from bridge.qq.wire.replies import Event, TextMessage
+from bridge.worker import LAST_RETRY
+
+from .people import ALICE, outbound
+
+
+class Gate:
+    """Holds deliveries until opened; fails the rows named in ``fail_once`` once each."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.open.set()
+        self.fail_once: set[int] = set()
+        self.done: list[int] = []
+
+    async def pass_(self, row_id: int) -> None:
+        await self.open.wait()
+        if row_id in self.fail_once:
+            self.fail_once.discard(row_id)
+            raise RuntimeError(f"row {row_id} fails once")
+        self.done.append(row_id)
+
+
+class GatedInbound(Inbound):
+    gate: Gate
+
+    async def _deliver_or_hand_over(self, row: InboundRow) -> None:
+        await self.gate.pass_(row.id)
+        await self.user.bridge.db.finish_inbound(row.id, None)
+
+
+class GatedOutbound(Outbound):
+    gate: Gate
+
+    async def _send(self, row: OutboundRow) -> bool:
+        await self.gate.pass_(row.id)
+        await self.user.bridge.db.finish_outbound(row.id, OutboundState.SENT)
+        return True
+
+
+def fake_user(database: Database, clock: FakeClock) -> Any:
+    return SimpleNamespace(mxid=ALICE, bridge=SimpleNamespace(db=database, clock=clock))
+
+
+async def drained(worker: Any, clock: FakeClock) -> None:
+    """Until the worker is idle, moving the clock past any back-off it waits out."""
+    while not worker.idle.is_set():
+        await clock.advance(LAST_RETRY)
+        await asyncio.sleep(0.01)
+
+
+async def test_inbound_rows_from_store_memory_and_overflow_each_once_in_order(
+    users: Database,
+) -> None:
+    clock, gate = FakeClock(), Gate()
+    earlier = await users.add_inbound(ALICE, [TextMessage(10002, f"old {i}") for i in range(3)])
+    inbound = GatedInbound(fake_user(users, clock))
+    inbound.gate = gate
+    gate.open.clear()  # the worker is busy: what comes meanwhile piles up
+    texts: list[Event] = [TextMessage(10002, f"new {i}") for i in range(PAGE + 30)]
+    for start in range(0, len(texts), 10):
+        await inbound.record(texts[start : start + 10])
+    rows = await users.pending_inbound(ALICE, limit=None)
+    gate.fail_once = {earlier[1].id, rows[-1].id, rows[40].id}
+    gate.open.set()
+    await drained(inbound.worker, clock)
+    assert gate.done == [row.id for row in rows]  # all, once each, in order
+    assert await users.pending_inbound(ALICE) == []
+    await inbound.worker.stop()
+
+
+async def test_outbound_rows_from_store_memory_and_overflow_each_once_in_order(
+    users: Database,
+) -> None:
+    clock, gate = FakeClock(), Gate()
+    earlier = await users.add_outbound([outbound(f"$old{i}") for i in range(3)])
+    queue = GatedOutbound(fake_user(users, clock))
+    queue.gate = gate
+    gate.open.clear()
+    for i in range(PAGE + 30):
+        claimed, row = await users.claim_message(f"$new{i}", "!dm:hs", outbound(f"$new{i}"))
+        assert claimed and row is not None
+        queue.queued(row)
+    rows = await users.pending_outbound(ALICE, limit=None)
+    gate.fail_once = {earlier[2].id, rows[50].id, rows[-1].id}
+    gate.open.set()
+    await drained(queue.worker, clock)
+    assert gate.done == [row.id for row in rows]
+    assert await users.pending_outbound(ALICE) == []
+    assert await users.claim_message("$new0", "!dm:hs", outbound("$new0")) == (False, None)
+    await queue.worker.stop()
