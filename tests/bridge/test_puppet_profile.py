@@ -49,6 +49,7 @@ class FakeBridge:
         self.db = FakeStore()
         self.config = self
         self.bot = self
+        self.encryption = None  # no encrypted portals to rename (portal_names.py)
 
     def displayname(self, nick: str, uin: int) -> str:
         return f"{nick} (QQ)"
