@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.outbound")
 
 SENT, FAILED = OutboundState.SENT, OutboundState.FAILED
-# On a sent row: the note that makes a redaction of it answered once (db.note_redacted).
-REDACTED_AFTER_SENDING = "redacted in Matrix after it reached QQ"
+# On a row sent or being sent: the note that makes a redaction of it answered once
+# (db.note_redacted); on a row still pending after a restart, it is not sent again.
+REDACTED = "redacted in Matrix"
 SEND_FAILURES: tuple[type[Exception], ...] = (SendFailed, *QQ_FAILURES)
 
 
@@ -34,7 +35,6 @@ class Outbound:
         self.worker = Worker(f"outbound {user.mxid}", self._drain, user.bridge.clock)
         self._sending: str | None = None  # the Matrix event id being handed to QQ right now
         self._cancelled: set[str] = set()
-        self._redacted_while_sending: set[str] = set()
         # Rows queued by this process since the queue was last read, as in inbound.py: the
         # worker takes them from here instead of reading them back (a query per message); at
         # most a page of them, the rest read from the store again once these are sent.
@@ -74,17 +74,18 @@ class Outbound:
         delete it, and the user has not been told so yet: they are to be told now.
 
         A message still queued is dropped instead (nothing to tell). One in the QQ client's
-        hands is told about once it is sent (or its failure is told). Anything else never went
-        to QQ (a reaction, a notice, a command) and needs no word.
+        hands is noted in the database and told about once it is sent (or its failure is
+        told). Anything else never went to QQ (a reaction, a notice, a command) and needs no
+        word.
         """
         if await self.cancel(event_id):
             return False
-        if event_id == self._sending:
-            self._redacted_while_sending.add(event_id)
-            return False
-        return await self.user.bridge.db.note_redacted(
-            self.user.mxid, event_id, REDACTED_AFTER_SENDING
-        )
+        state = await self.user.bridge.db.note_redacted(self.user.mxid, event_id, REDACTED)
+        if state is OutboundState.PENDING:
+            for row in self._fresh:  # the database first: memory follows the note
+                if row.event_id == event_id:
+                    row.error = REDACTED
+        return state is SENT
 
     async def _drain(self) -> None:
         if not self._fresh:
@@ -142,24 +143,35 @@ class Outbound:
         if row.event_id in self._cancelled:
             self._cancelled.discard(row.event_id)
             return True  # failed in the database by cancel()
+        if row.error == REDACTED:
+            # Redacted while a client before a restart (or a new login) was sending it: the
+            # user deleted it, so it is not sent again.
+            await db.finish_outbound(row.id, FAILED, REDACTED)
+            return True
         self._sending = row.event_id
         try:
             await client.send_text(row.uin, row.text)
         except SEND_FAILURES as error:
             if client is not user.client:
+                self._sending = None
                 return False  # logged in again meanwhile: still pending, for the new client
             reason = getattr(error, "reason", None) or str(error)
             log.warning("Message %s to QQ %d failed: %s", row.event_id, row.uin, reason)
             await portal.notice(f"Not sent to QQ: {reason}")
+            self._sending = None
             await db.finish_outbound(row.id, FAILED, reason)
             metrics.failed(metrics.TO_QQ)
             return True
+        except BaseException:
+            self._sending = None
+            raise
+        # Still "sending" until the row says SENT: a redaction meanwhile notes the pending row,
+        # and the note comes back here; one after it finds the row sent and is answered there.
+        try:
+            note = await db.sent_outbound(row.id)
         finally:
             self._sending = None
-            redacted = row.event_id in self._redacted_while_sending
-            self._redacted_while_sending.discard(row.event_id)
-        await db.finish_outbound(row.id, SENT)
         metrics.bridged(metrics.TO_QQ)
-        if redacted and await db.note_redacted(user.mxid, row.event_id, REDACTED_AFTER_SENDING):
+        if note == REDACTED:
             await portal.notice(REDACTION_NOTICE)
         return True

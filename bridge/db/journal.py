@@ -138,23 +138,39 @@ class JournalQueries(StoreBase):
             result = await session.execute(statement)
         return cast(CursorResult[Any], result).rowcount == 1
 
-    async def note_redacted(self, owner: str, event_id: str, note: str) -> bool:
-        """Write ``note`` on the sent row of ``event_id``: True the first time only, so that
-        a message redacted twice (or by two devices) is answered once; False if there is no
-        sent row (the event never reached QQ: a reaction, a notice, a command, a failure)."""
+    async def note_redacted(self, owner: str, event_id: str, note: str) -> OutboundState | None:
+        """Write ``note`` on the row of ``event_id`` that was sent or is being sent (once
+        cancel_outbound found nothing to cancel, a pending row is the one in the QQ client's
+        hands); the state it had. None if there is no such row, or it was noted before: a
+        message redacted twice (or by two devices) is answered once, and a reaction, a notice,
+        a command or a failure has no row to note."""
         statement = (
             update(OutboundModel)
             .where(
                 OutboundModel.event_id == event_id,
                 OutboundModel.owner == owner,
-                OutboundModel.state == OutboundState.SENT,
+                OutboundModel.state.in_([OutboundState.PENDING, OutboundState.SENT]),
                 OutboundModel.error.is_(None),
             )
             .values(error=note)
+            .returning(OutboundModel.state)
         )
         async with self._sessions.begin() as session:
-            result = await session.execute(statement)
-        return cast(CursorResult[Any], result).rowcount == 1
+            state = await session.scalar(statement)
+        return OutboundState(state) if state is not None else None
+
+    async def sent_outbound(self, row_id: int) -> str | None:
+        """Mark a row sent, keeping its note: the note of a redaction that came while it was
+        being sent (whose sender is to be told now), or None."""
+        statement = (
+            update(OutboundModel)
+            .where(OutboundModel.id == row_id)
+            .values(state=OutboundState.SENT)
+            .returning(OutboundModel.error)
+        )
+        async with self._sessions.begin() as session:
+            note = await session.scalar(statement)
+        return str(note) if note is not None else None
 
     async def finish_outbound(
         self, row_id: int, state: OutboundState, error: str | None = None

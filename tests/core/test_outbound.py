@@ -3,11 +3,16 @@ failed with its sender told in the portal (rule 1), even when the notice itself 
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from mautrix.errors import MatrixUnknownRequestError
 from sqlalchemy import select
 
 from bridge.db import NewOutbound, OutboundState
 from bridge.db.models import OutboundModel
+from bridge.formatter.fallbacks import REDACTION_NOTICE
+from bridge.outbound import REDACTED
 from bridge.portal import Portal
 from bridge.user import User
 
@@ -107,3 +112,50 @@ async def test_a_redacted_message_still_queued_is_not_sent(core: Core) -> None:
     await core.until_idle(user.outbound.worker)
     assert _cltmsg_texts(core) == []
     assert await _outcomes(core) == [("$gone", OutboundState.FAILED, "redacted before sending")]
+
+
+async def test_a_message_redacted_while_being_sent_is_answered_once_it_is_sent(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The note is in the database, not in memory: the answer comes once the row is sent."""
+    user = await core.alice()
+    portal = await _portal(core, user, 10002)
+    assert portal.room_id is not None and user.client is not None
+    in_hand, go = asyncio.Event(), asyncio.Event()
+    send = user.client.send_text
+
+    async def slow_send(uin: int, text: str) -> None:
+        in_hand.set()
+        await go.wait()
+        await send(uin, text)
+
+    monkeypatch.setattr(user.client, "send_text", slow_send)
+    await core.bridge.db.add_outbound(
+        [NewOutbound(user.mxid, 10002, portal.room_id, "$late", "oops")]
+    )
+    user.outbound.worker.wake()
+    await in_hand.wait()
+    assert not await user.outbound.redacted("$late")  # in QQ's hands: told once it is sent
+    go.set()
+    await core.until_idle(user.outbound.worker)
+    assert _cltmsg_texts(core) == ["oops"]
+    assert core.homeserver.texts(portal.room_id) == [f"QQ bridge: {REDACTION_NOTICE}"]
+    assert await _outcomes(core) == [("$late", OutboundState.SENT, REDACTED)]
+    assert not await user.outbound.redacted("$late")  # redacted again: nothing more to say
+
+
+async def test_a_row_redacted_while_being_sent_before_a_restart_is_not_sent_again(
+    core: Core,
+) -> None:
+    user = await core.alice()
+    portal = await _portal(core, user, 10002)
+    assert portal.room_id is not None
+    await core.bridge.db.add_outbound(
+        [NewOutbound(user.mxid, 10002, portal.room_id, "$deleted", "take it back")]
+    )
+    # What a redaction left on the row in a client's hands when the bridge stopped.
+    assert await core.bridge.db.note_redacted(user.mxid, "$deleted", REDACTED) is not None
+    user.outbound.worker.wake()
+    await core.until_idle(user.outbound.worker)
+    assert _cltmsg_texts(core) == []
+    assert await _outcomes(core) == [("$deleted", OutboundState.FAILED, REDACTED)]

@@ -186,29 +186,33 @@ async def test_failed_outbound_keeps_its_error(users: Database) -> None:
         assert [tuple(r) for r in stored] == [("failed", "timeout")]
 
 
-async def test_a_redaction_is_noted_once_and_only_on_a_sent_row(users: Database) -> None:
-    sent, _pending, failed, bobs = await users.add_outbound(
+async def test_a_redaction_is_noted_once_on_a_row_sent_or_being_sent(users: Database) -> None:
+    sent, pending, failed, bobs = await users.add_outbound(
         [outbound("$sent"), outbound("$pending"), outbound("$failed"), outbound("$b", owner=BOB)]
     )
     await users.finish_outbound(sent.id, OutboundState.SENT)
     await users.finish_outbound(failed.id, OutboundState.FAILED, "timeout")
     await users.finish_outbound(bobs.id, OutboundState.SENT)
-    note = "redacted after sending"
+    note = "redacted in Matrix"
 
-    assert await users.note_redacted(ALICE, "$sent", note)
-    assert not await users.note_redacted(ALICE, "$sent", note)  # the second time: nothing to say
-    assert not await users.note_redacted(ALICE, "$pending", note)  # never reached QQ
-    assert not await users.note_redacted(ALICE, "$failed", note)
-    assert not await users.note_redacted(ALICE, "$never-queued", note)  # a reaction, a notice
-    assert not await users.note_redacted(ALICE, "$b", note)  # someone else's
+    assert await users.note_redacted(ALICE, "$sent", note) is OutboundState.SENT
+    assert await users.note_redacted(ALICE, "$sent", note) is None  # the second time: nothing
+    # Pending: the row in the QQ client's hands (the outbound queue cancels any other).
+    assert await users.note_redacted(ALICE, "$pending", note) is OutboundState.PENDING
+    assert await users.note_redacted(ALICE, "$failed", note) is None
+    assert await users.note_redacted(ALICE, "$never-queued", note) is None  # a reaction
+    assert await users.note_redacted(ALICE, "$b", note) is None  # someone else's
     async with users.engine.connect() as connection:
         stored = await connection.execute(text("SELECT event_id, state, error FROM outbound"))
         assert sorted(tuple(r) for r in stored) == [
             ("$b", "sent", None),
             ("$failed", "failed", "timeout"),
-            ("$pending", "pending", None),
+            ("$pending", "pending", note),
             ("$sent", "sent", note),
         ]
+    # Sent at last: the note comes back, for its sender to be told now.
+    assert await users.sent_outbound(pending.id) == note
+    assert await users.sent_outbound(bobs.id) is None
 
 
 async def test_finish_outbound_checks_its_arguments(users: Database) -> None:
