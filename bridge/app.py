@@ -13,6 +13,7 @@ import logging
 from mautrix.types import UserID
 
 from .appservice import BridgeAppService
+from .commands import Commands
 from .config import Config
 from .core import Bridge
 from .db import Database
@@ -78,7 +79,7 @@ class BridgeApp:
             clock=self.clock,  # the shared probe waits on the clients' clock
         )
         self.bridge = bridge = Bridge(config, db, az, self._transport, self.clock)
-        self.matrix = handler = MatrixHandler(bridge)
+        self.matrix = handler = MatrixHandler(bridge, Commands())
         az.matrix_event_handler(handler.handle_event)
         az.on_event_failure = handler.event_failed
         az.on_unreadable_event = handler.event_unreadable

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Coroutine
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from mautrix.errors import DecryptionError
 from mautrix.types import (
@@ -41,7 +41,6 @@ from mautrix.types import (
 
 from . import metrics
 from .background import Background
-from .commands import command_line, handle_command
 from .core import Bridge
 from .db import NewOutbound
 from .db.text import storable
@@ -73,9 +72,30 @@ UNBRIDGED_ROOM_NOTICE = (
 )
 
 
+class Commands(Protocol):
+    """The bot's commands as the router uses them: bridge/commands.Commands, handed over by
+    app.py, so that routing events depends on nothing of what the commands do."""
+
+    def line(self, body: str, prefix: str, management_room: bool) -> str | None:
+        """The command in a message's body, without the prefix; None when it is not one."""
+
+    async def run(
+        self,
+        bridge: Bridge,
+        user: User,
+        room_id: RoomID,
+        event_id: EventID,
+        body: str,
+        edited: EventID | None,
+        hidden: bool,
+    ) -> None:
+        """Run one command line typed in ``room_id``."""
+
+
 class MatrixHandler:
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Bridge, commands: Commands) -> None:
         self.bridge = bridge
+        self.commands = commands
         self.background = Background(self.tell_room, _why)
         self.memberships = Memberships(bridge, self.background)
         self.encrypted = EncryptedEvents(bridge, self)
@@ -195,7 +215,7 @@ class MatrixHandler:
             return None
         body = getattr(event.content, "body", "")
         prefix = self.bridge.config.command_prefix
-        return command_line(body, prefix, management_room) if isinstance(body, str) else None
+        return self.commands.line(body, prefix, management_room) if isinstance(body, str) else None
 
     async def _command(
         self, event: MessageEvent, user: User, line: str, hidden: bool = False
@@ -207,7 +227,9 @@ class MatrixHandler:
                 await self.tell_room(event.room_id, crowded_notice(others, joined=False))
                 return
         edited = _edited(event)
-        await handle_command(self.bridge, user, event.room_id, event.event_id, line, edited, hidden)
+        await self.commands.run(
+            self.bridge, user, event.room_id, event.event_id, line, edited, hidden
+        )
 
     # --- messages that hold a password ----------------------------------------------------
 

@@ -87,3 +87,11 @@ async def handle_command(
     except Exception:
         log.exception("Command %s of %s failed", found.name, user.mxid)
         await ctx.reply(f"Something went wrong running `{found.name}`; it is in the bridge's log.")
+
+
+class Commands:
+    """``command_line`` and ``handle_command``, handed to the event router (matrix.py) by
+    app.py."""
+
+    line = staticmethod(command_line)
+    run = staticmethod(handle_command)

@@ -15,7 +15,7 @@ FORBIDDEN = ("bridge.qq.wire", "bridge.qq.codes")
 
 
 def _imported_modules(path: Path) -> set[str]:
-    package = "bridge.commands" if path.parent.name == "commands" else "bridge"
+    package = ".".join(["bridge", *path.relative_to(BRIDGE).parent.parts])
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Import):
@@ -52,3 +52,19 @@ def test_the_check_sees_relative_imports() -> None:
     assert "bridge.qq.client" in inbound
     contacts = _imported_modules(BRIDGE / "commands" / "contacts.py")
     assert "bridge.qq.client.AddResult" in contacts
+    events = _imported_modules(BRIDGE / "e2ee" / "events.py")
+    assert "bridge.portal_members.CLEAR_ROOM_REFUSED" in events
+
+
+def test_the_event_router_imports_no_command() -> None:
+    """matrix.py and what it routes memberships and encrypted events to depend on nothing of
+    what the commands do (friend answers are User's); the commands are handed over by app.py."""
+    routing = [BRIDGE / "matrix.py", BRIDGE / "membership.py", BRIDGE / "portal_members.py"]
+    routing.append(BRIDGE / "e2ee" / "events.py")
+    offenders = {
+        f"{path.name}: {module}"
+        for path in routing
+        for module in _imported_modules(path)
+        if module.startswith("bridge.commands")
+    }
+    assert offenders == set()

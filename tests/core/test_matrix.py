@@ -21,6 +21,7 @@ from mautrix.types import (
     UserID,
 )
 
+from bridge.commands import Commands
 from bridge.matrix import MatrixHandler
 
 from .conftest import ALICE, MANAGEMENT_ROOM, Core
@@ -55,7 +56,7 @@ async def test_a_portal_message_goes_to_qq_once_however_often_it_comes(core: Cor
     user = await core.alice()
     portal = await core.bridge.portal(user, 10002)
     room_id = await portal.ensure_room()
-    handler = MatrixHandler(core.bridge)
+    handler = MatrixHandler(core.bridge, Commands())
     event = _message(room_id, "hello QQ, 你好")
     for _ in range(3):  # a retried transaction, a reused transaction id: the same event
         await handler.handle_event(event)
@@ -68,7 +69,7 @@ async def test_a_portal_message_goes_to_qq_once_however_often_it_comes(core: Cor
 async def test_a_message_from_someone_else_in_a_portal_is_not_sent(core: Core) -> None:
     user = await core.alice()
     room_id = await (await core.bridge.portal(user, 10002)).ensure_room()
-    handler = MatrixHandler(core.bridge)
+    handler = MatrixHandler(core.bridge, Commands())
     await handler.handle_event(_message(room_id, "not mine to send", sender="@eve:example.com"))
     await core.until_idle(user.outbound.worker)
     assert [s for s in core.qq.seen if s.command == "CLTMSG"] == []
@@ -80,7 +81,7 @@ async def test_a_command_is_answered_in_the_management_room(core: Core) -> None:
     await core.alice()
     bot = UserID(core.bridge.config.bot_mxid)
     await core.bridge.db.state_store.set_membership(MANAGEMENT_ROOM, bot, Membership.JOIN)
-    handler = MatrixHandler(core.bridge)
+    handler = MatrixHandler(core.bridge, Commands())
     await handler.handle_event(_message(MANAGEMENT_ROOM, "ping"))
     await _until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the answer")
     assert core.homeserver.texts(MANAGEMENT_ROOM) == ["QQ 10001: online. Your QQ status: online."]
@@ -91,7 +92,7 @@ async def test_a_command_that_fails_is_answered_not_lost(core: Core) -> None:
     await core.alice(logged_in=False)
     bot = UserID(core.bridge.config.bot_mxid)
     await core.bridge.db.state_store.set_membership(MANAGEMENT_ROOM, bot, Membership.JOIN)
-    handler = MatrixHandler(core.bridge)
+    handler = MatrixHandler(core.bridge, Commands())
     await handler.handle_event(_message(MANAGEMENT_ROOM, "friends"))
     await _until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the answer")
     assert core.homeserver.texts(MANAGEMENT_ROOM) == [
@@ -107,7 +108,7 @@ async def test_a_penalty_is_answered_with_the_configured_wait(core: Core) -> Non
     bot = UserID(core.bridge.config.bot_mxid)
     await core.bridge.db.state_store.set_membership(MANAGEMENT_ROOM, bot, Membership.JOIN)
     core.qq.penalties["DelFromList"] = 1
-    handler = MatrixHandler(core.bridge)
+    handler = MatrixHandler(core.bridge, Commands())
     await handler.handle_event(_message(MANAGEMENT_ROOM, "remove 10002"))
     await _until(lambda: bool(core.homeserver.texts(MANAGEMENT_ROOM)), "the answer")
     assert core.homeserver.texts(MANAGEMENT_ROOM) == [
