@@ -24,7 +24,9 @@
   ends the back-off of queues that were waiting for the homeserver.
 - **Our own echoes skipped unread.** Synapse sends back every event of the appservice's own
   users (each message a puppet sends); ``is_ours`` recognises their senders, and such an event
-  is dropped before it is even parsed, since the bridge acts on none of them.
+  is dropped before it is even parsed, since the bridge acts on none of them. State events are
+  the exception: mautrix's state store learns from them who is in a room and with what power
+  (a puppet's join, the power levels of a room it made), which redacting a password needs.
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ class BridgeAppService(AppService):
         """Each event in order; raises only for an infrastructure failure (then: 500)."""
         for raw_event in events:
             sender = raw_event.get("sender") if isinstance(raw_event, dict) else None
-            if isinstance(sender, str) and self.is_ours(sender):
+            if isinstance(sender, str) and self.is_ours(sender) and "state_key" not in raw_event:
                 continue  # an echo of what the bridge sent (see above)
             try:
                 self._fix_prev_content(raw_event)

@@ -130,6 +130,9 @@ async def test_presence_after_a_restart_comes_from_query_stat(
 
     await bridge_runner.stop()
     await bridge_runner.start()
+    # Logins are resumed paced (qq.login_rate): in a full run, dozens of users come first.
+    user = await bridge_runner.bridge.user(session.user.mxid)
+    assert await asyncio.wait_for(user.wait_for_client(), 60) is not None
     # No status message comes after the restart: only Query_Stat at the resumed login says
     # the friend is busy, and the bridge keeps saying it.
     await session.command("ping", "QQ 30158: online")
