@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any, cast
 
 from mautrix.client import Client, InternalEventType
@@ -160,6 +161,17 @@ async def login(user: MatrixUser, bot: str, uin: int) -> RoomID:
     await user.send(room, f"login {uin} {E2E_ACCOUNTS[uin].password}")
     await user.wait_for_text(room, "Logged in to QQ", sender=bot, after=mark)
     return room
+
+
+async def open_encrypted_portal(
+    user: EncryptedMatrixUser, bot: str, puppet: Callable[[int], str], uin: int, other: int
+) -> RoomID:
+    """Logged in to QQ ``uin``, and in the (encrypted) portal with ``other`` that `pm` made."""
+    room = await login(user, bot, uin)
+    await user.send(room, f"pm {other}")
+    portal = await user.wait_for_invite(puppet(other))
+    await user.join(portal)
+    return portal
 
 
 def cast_task(future: asyncio.Future[Any]) -> asyncio.Task[None]:

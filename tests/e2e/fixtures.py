@@ -216,3 +216,50 @@ async def crypto_user(
     yield make
     for user in users:
         await user.stop()
+
+
+class OwnQQServer:
+    """A QQ simulator of one test's own, which it may stop and start again on the same port.
+    ``keep_world``: its accounts' sessions and queued messages survive a stop (a server that
+    comes back with its state); otherwise each start is a fresh server."""
+
+    def __init__(self, keep_world: bool) -> None:
+        self.keep_world = keep_world
+        self.simulator: Simulator | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        assert self.simulator is not None
+        return str(self.simulator.url)
+
+    async def start(self) -> None:
+        if self.simulator is None or not self.keep_world:
+            self.simulator = Simulator(
+                accounts=list(E2E_ACCOUNTS.values()), settings=SIMULATOR_SETTINGS
+            )
+        await self.simulator.start(port=self.port)
+        self.port = self.simulator.port
+
+    async def stop(self) -> None:
+        assert self.simulator is not None
+        await self.simulator.stop()
+
+
+@contextlib.asynccontextmanager
+async def bridge_on(
+    bridge_runner: BridgeRunner, bridge_config: Any, server: OwnQQServer
+) -> AsyncIterator[OwnQQServer]:
+    """The session's bridge, restarted to use ``server``, and as it was afterwards."""
+    original = bridge_config["qq.server"]
+    await server.start()
+    await bridge_runner.stop()
+    bridge_config["qq.server"] = server.url
+    await bridge_runner.start()
+    try:
+        yield server
+    finally:
+        await bridge_runner.stop()
+        await server.stop()
+        bridge_config["qq.server"] = original
+        await bridge_runner.start()

@@ -163,6 +163,17 @@ class MatrixUser:
         assert room_id is not None
         return RoomID(room_id)
 
+    async def wait_for_join(self, room_id: str, who: str) -> SeenEvent:
+        """``who`` joined ``room_id`` (the bot coming into an encrypted DM, say)."""
+        return await self.wait_for(
+            lambda e: (
+                e.room_id == room_id
+                and e.type == "m.room.member"
+                and e.raw.get("state_key") == who
+                and e.content.get("membership") == "join"
+            )
+        )
+
     async def wait_briefly(self) -> None:
         """Let the servers move on (for state that /sync does not push, such as presence)."""
         await asyncio.sleep(0.1)

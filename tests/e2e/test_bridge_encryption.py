@@ -21,7 +21,7 @@ from bridge.e2ee.events import KEY_MISSING_NOTICE, KEY_NEVER_ARRIVED_REASON
 from bridge.notices import marked
 from bridge.qq.simulator import Simulator
 
-from .crypto_user import EncryptedMatrixUser, login
+from .crypto_user import EncryptedMatrixUser, login, open_encrypted_portal
 from .harness import E2E_ACCOUNTS, BridgeRunner, QQPeerFactory
 from .matrix_user import MatrixUser
 from .test_bridge_poison import FakeHomeserverPush
@@ -106,16 +106,6 @@ async def test_an_encrypted_portal_bridges_both_ways(
     await user.wait_for_text(portal, "hello back, in clear on QQ", sender=puppet(30072))
     assert await history_types(user, portal, puppet(30072)) == {"m.room.encrypted"}
     assert await history_types(user, portal, user.mxid) == {"m.room.encrypted"}
-
-
-async def open_encrypted_portal(
-    user: EncryptedMatrixUser, bot: str, puppet: Callable[[int], str], uin: int, other: int
-) -> RoomID:
-    room = await login(user, bot, uin)
-    await user.send(room, f"pm {other}")
-    portal = await user.wait_for_invite(puppet(other))
-    await user.join(portal)
-    return portal
 
 
 async def raw_event(user: MatrixUser, room: RoomID, event_id: str) -> dict[str, Any]:
@@ -204,14 +194,7 @@ async def test_an_encrypted_dm_the_user_starts_with_a_puppet_becomes_the_portal(
     await login(user, bot, 30077)
     peer = await qq_peer(30078)
     room = await user.dm(puppet(30078))
-    await user.wait_for(
-        lambda e: (
-            e.room_id == room
-            and e.type == "m.room.member"
-            and e.raw.get("state_key") == bot
-            and e.content.get("membership") == "join"
-        )
-    )
+    await user.wait_for_join(room, bot)
     await user.send(room, "hello from a DM I made")
     assert await peer.texts_from(30077, 1) == ["hello from a DM I made"]
     await peer.client.send_text(30077, "got it")

@@ -28,17 +28,6 @@ async def is_encrypted(user: MatrixUser, room: RoomID) -> bool:
     return any(event.type == EventType.ROOM_ENCRYPTION for event in state)
 
 
-async def bot_joined(user: MatrixUser, room: RoomID, bot: str) -> None:
-    await user.wait_for(
-        lambda e: (
-            e.room_id == room
-            and e.type == "m.room.member"
-            and e.raw.get("state_key") == bot
-            and e.content.get("membership") == "join"
-        )
-    )
-
-
 async def test_the_puppet_turns_encryption_on_and_a_message_in_clear_is_refused(
     crypto_user: Callable[[str], EncryptedMatrixUser],
     bot: str,
@@ -51,7 +40,7 @@ async def test_the_puppet_turns_encryption_on_and_a_message_in_clear_is_refused(
     # A DM in clear, as a client with encryption off makes one (the invitee may change state).
     room = await MatrixUser.dm(user, puppet(30087))
     await user.wait_for(lambda e: e.room_id == room and e.type == "m.room.encryption", timeout=30)
-    await bot_joined(user, room, bot)
+    await user.wait_for_join(room, bot)
     assert await is_encrypted(user, room)
     await user._know_encrypted(room)
 

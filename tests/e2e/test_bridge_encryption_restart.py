@@ -22,7 +22,7 @@ from mautrix.client import Client
 
 from bridge.e2ee.events import KEY_MISSING_NOTICE
 
-from .crypto_user import EncryptedMatrixUser, login
+from .crypto_user import EncryptedMatrixUser, open_encrypted_portal
 from .harness import BridgeRunner, QQPeerFactory
 
 pytestmark = [
@@ -64,11 +64,8 @@ async def test_encrypted_messages_in_flight_across_a_restart_arrive_once(
     encrypting_bridge: BridgeRunner,
 ) -> None:
     user = await crypto_user("e2eeinflight").start()
-    management = await login(user, bot, 30090)
     peer = await qq_peer(30091)
-    await user.send(management, "pm 30091")
-    portal = await user.wait_for_invite(puppet(30091))
-    await user.join(portal)
+    portal = await open_encrypted_portal(user, bot, puppet, 30090, 30091)
 
     # A message whose key does not come: the bridge waits for it, and says so once.
     keys = HeldKeys(user.crypto_client)

@@ -13,9 +13,7 @@ from typing import Any, TypeVar
 import pytest
 import pytest_asyncio
 
-from bridge.qq.simulator import Simulator
-
-from .fixtures import PEER_SETTINGS, SIMULATOR_SETTINGS
+from .fixtures import PEER_SETTINGS, OwnQQServer, bridge_on
 from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeer, QQPeerFactory
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -56,42 +54,14 @@ async def test_restart_with_messages_in_flight_both_ways(
     assert texts == ["before the restart", "while down 0", "while down 1", "while down 2"]
 
 
-class OwnQQServer:
-    """A simulator of the test's own that it may stop and start again on the same port."""
-
-    def __init__(self) -> None:
-        self.simulator = Simulator(
-            accounts=list(E2E_ACCOUNTS.values()), settings=SIMULATOR_SETTINGS
-        )
-        self.port = 0
-
-    async def start(self) -> None:
-        self.simulator = Simulator(
-            accounts=list(E2E_ACCOUNTS.values()), settings=SIMULATOR_SETTINGS
-        )
-        await self.simulator.start(port=self.port)
-        self.port = self.simulator.port
-
-    async def stop(self) -> None:
-        await self.simulator.stop()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def own_qq_server(
     bridge_runner: BridgeRunner, bridge_config: Any
 ) -> AsyncIterator[OwnQQServer]:
-    """The session's bridge, restarted to use a QQ server of this test's own."""
-    original = bridge_config["qq.server"]
-    server = OwnQQServer()
-    await server.start()
-    await bridge_runner.stop()
-    bridge_config["qq.server"] = server.simulator.url
-    await bridge_runner.start()
-    yield server
-    await bridge_runner.stop()
-    await server.stop()
-    bridge_config["qq.server"] = original
-    await bridge_runner.start()
+    """The session's bridge, restarted to use a QQ server of this test's own (fresh at each
+    start)."""
+    async with bridge_on(bridge_runner, bridge_config, OwnQQServer(keep_world=False)) as server:
+        yield server
 
 
 async def test_one_notice_when_qq_goes_away_and_one_when_back(
@@ -127,7 +97,7 @@ async def test_redacting_a_message_still_queued_cancels_it(
     logged_in: LoggedIn, own_qq_server: OwnQQServer, bridge_runner: BridgeRunner
 ) -> None:
     session = await logged_in("redact", 30050)
-    peer = await QQPeer(own_qq_server.simulator.url, E2E_ACCOUNTS[30051], PEER_SETTINGS).start()
+    peer = await QQPeer(own_qq_server.url, E2E_ACCOUNTS[30051], PEER_SETTINGS).start()
     try:
         room = await session.open_portal(30051)
         mark = session.user.mark()

@@ -14,54 +14,28 @@ import pytest
 import pytest_asyncio
 
 from bridge.qq.codes import AckCode
-from bridge.qq.simulator import Simulator
 from bridge.qq.wire.replies import RequestAccepted
 
-from .fixtures import PEER_SETTINGS, SIMULATOR_SETTINGS
+from .fixtures import PEER_SETTINGS, OwnQQServer, bridge_on
 from .harness import E2E_ACCOUNTS, BridgeRunner, LoggedIn, QQPeer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-class AwayQQServer:
-    """A simulator that can go away and come back on its port, its world unchanged."""
-
-    def __init__(self) -> None:
-        self.simulator = Simulator(
-            accounts=list(E2E_ACCOUNTS.values()), settings=SIMULATOR_SETTINGS
-        )
-        self.port = 0
-
-    async def start(self) -> None:
-        await self.simulator.start(port=self.port)
-        self.port = self.simulator.port
-
-    async def stop(self) -> None:
-        await self.simulator.stop()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def away_qq_server(
     bridge_runner: BridgeRunner, bridge_config: Any
-) -> AsyncIterator[AwayQQServer]:
-    original = bridge_config["qq.server"]
-    server = AwayQQServer()
-    await server.start()
-    await bridge_runner.stop()
-    bridge_config["qq.server"] = server.simulator.url
-    await bridge_runner.start()
-    yield server
-    await bridge_runner.stop()
-    await server.stop()
-    bridge_config["qq.server"] = original
-    await bridge_runner.start()
+) -> AsyncIterator[OwnQQServer]:
+    """A QQ server that can go away and come back on its port, its world unchanged."""
+    async with bridge_on(bridge_runner, bridge_config, OwnQQServer(keep_world=True)) as server:
+        yield server
 
 
 async def test_accepting_by_joining_while_qq_is_away_is_told_and_can_be_repeated(
-    logged_in: LoggedIn, away_qq_server: AwayQQServer, puppet: Callable[[int], str]
+    logged_in: LoggedIn, away_qq_server: OwnQQServer, puppet: Callable[[int], str]
 ) -> None:
     session = await logged_in("qqaway", 30330)
-    url = away_qq_server.simulator.url
+    url = away_qq_server.url
     asker = await QQPeer(url, E2E_ACCOUNTS[30331], PEER_SETTINGS).start()
     try:
         await asker.client.ack(30330, AckCode.REQUEST, "hello")

@@ -157,14 +157,7 @@ async def test_a_person_in_cinny_chats_with_the_bot_in_an_encrypted_dm(
             invitees=[UserID(bot)],
             initial_state=[ENCRYPTION_STATE],
         )
-        await user.wait_for(
-            lambda e: (
-                e.room_id == room
-                and e.type == "m.room.member"
-                and e.raw.get("state_key") == bot
-                and e.content.get("membership") == "join"
-            )
-        )
+        await user.wait_for_join(room, bot)
         cinny = Cinny(cinny_url, user, tmp_path / "screenshots")
         async with cinny.session() as page:
             await page.get_by_text("QQ bridge bot").first.wait_for()
