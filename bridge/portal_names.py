@@ -50,3 +50,7 @@ async def puppet_renamed(bridge: Bridge, puppet: Puppet) -> None:
             await puppet.intent.set_room_name(RoomID(room_id), puppet.displayname)
         except MatrixRequestError as error:  # a room the puppet was thrown out of meanwhile
             log.info("Could not rename portal %s: %s", room_id, error.errcode)
+        except Exception as error:
+            # A name is no reason to hold up the message or command that brought the new
+            # nickname (the puppet's own name is already set): the next change renames it.
+            log.warning("Could not rename portal %s: %s", room_id, type(error).__name__)
