@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SESSION_LIMIT = 30.0  # seconds: the longest an idle client waits (HI=60, LI=300; settings.py)
+from bridge.qq.client import ClientSettings
+
+# Seconds: the longest an idle client waits, with the simulator's (and the seeds') HI=60, LI=300.
+SESSION_LIMIT = ClientSettings().max_silence(heartbeat=60, lapse=300)
 MAX_POLL_INTERVAL = 2.0  # the example config's qq.max_poll_interval
 GOAL_RSS_KIB = 100.0
 GOAL_SERVING_S = 5.0

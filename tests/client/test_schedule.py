@@ -39,10 +39,10 @@ def test_no_interval_exceeds_the_session_limit() -> None:
     assert intervals[:2] == [1.0, 2.0]
 
 
-def test_max_silence_is_a_safe_fraction_of_heartbeat_and_a_third_of_lapse() -> None:
-    settings = ClientSettings(session_safety=0.5)
-    assert settings.max_silence(heartbeat=60, lapse=300) == 30.0  # HI is the tighter
-    assert settings.max_silence(heartbeat=60, lapse=90) == 15.0  # LI/3 is the tighter
+def test_max_silence_is_the_heartbeat_or_a_third_of_the_lapse() -> None:
+    settings = ClientSettings()
+    assert settings.max_silence(heartbeat=60, lapse=300) == 60.0  # HI is the tighter
+    assert settings.max_silence(heartbeat=60, lapse=90) == 30.0  # LI/3 is the tighter
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,6 @@ def test_max_silence_is_a_safe_fraction_of_heartbeat_and_a_third_of_lapse() -> N
     [
         {"poll_interval": 0},
         {"idle_growth": 0.5},
-        {"session_safety": 0},
         {"backoff_jitter": 1.0},
         {"max_penalties": -1},
     ],
