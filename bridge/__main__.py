@@ -13,7 +13,9 @@ import logging
 import logging.config
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from .config import Config, ConfigError, example_text, write_atomically
 
@@ -86,8 +88,20 @@ def _run(config_path: Path) -> int:
     logging.config.dictConfig(config.logging)
     if config.added_keys:
         log.info("Added new settings to %s: %s", config_path, ", ".join(config.added_keys))
-    asyncio.run(serve(config))
+    run_loop(serve(config))
     return 0
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (not on Windows), else on asyncio's own
+    loop. uvloop halves the CPU of a new TCP connection, and QQ's server wants one per request
+    (docs/performance.md)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def serve(config: Config) -> None:
