@@ -5,8 +5,9 @@
 Runs the simulator in a subprocess (so its memory is not counted) with ``--accounts``
 generated accounts, then prints
 
-1. the cost of one idle GetMsgEx through QQClient against a bare aiohttp POST of the same
-   body to the same server (goal: ratio <= 1.3);
+1. the cost of one idle GetMsgEx through QQClient against a bare POST of the same body to the
+   same server through its transport (goal: ratio <= 1.3): what the codec and the client's
+   bookkeeping add to the connection and the HTTP;
 2. the memory per logged-in, polling, idle account with ``--accounts`` clients, as RSS
    delta and as tracemalloc's count of Python allocations (goal: <= 100 KiB).
 
@@ -33,9 +34,7 @@ from bridge.qq.client import (
     ConnectionState,
     QQClient,
     QQTransport,
-    new_session,
 )
-from bridge.qq.client.transport import HEADERS
 from bridge.qq.wire import requests
 
 FIRST_UIN = 20000
@@ -83,20 +82,18 @@ def rss_bytes() -> int:
 
 
 async def poll_cost(url: str, polls: int, rounds: int = 5) -> tuple[float, float]:
-    """Median seconds per idle GetMsgEx: (through QQClient, bare aiohttp POST)."""
+    """Median seconds per idle GetMsgEx: (through QQClient, bare POST through its transport)."""
     md5 = requests.password_md5(PASSWORD)
     transport = QQTransport(url)
     client = QQClient(transport, FIRST_UIN, md5)
     await client.login()
     body = requests.get_msg_ex(FIRST_UIN, 1)
-    bare_session = new_session()  # the same connector settings: one connection per POST
     client_times: list[float] = []
     bare_times: list[float] = []
     per_round = max(polls // rounds, 1)
 
     async def bare_post() -> bytes:
-        async with bare_session.post(url, data=body, headers=HEADERS) as response:
-            return await response.read()
+        return await transport.post(body)
 
     try:
         for _ in range(20):  # warm both paths up
@@ -115,7 +112,6 @@ async def poll_cost(url: str, polls: int, rounds: int = 5) -> tuple[float, float
     finally:
         await client.logout()
         await transport.close()
-        await bare_session.close()
     return statistics.median(client_times), statistics.median(bare_times)
 
 
@@ -192,7 +188,7 @@ async def main() -> int:
 
     ratio = through_client / bare
     print(f"idle GetMsgEx through QQClient: {through_client * 1e6:8.0f} µs per poll")
-    print(f"bare aiohttp POST, same body:   {bare * 1e6:8.0f} µs per poll")
+    print(f"bare transport POST, same body: {bare * 1e6:8.0f} µs per poll")
     print(f"ratio client / bare:            {ratio:8.2f}   (goal <= 1.30)")
     print(f"accounts logged in and idle:    {online:8d} of {arguments.accounts}")
     print(f"memory per idle account, RSS:   {rss / KIB:8.1f} KiB (goal <= 100)")

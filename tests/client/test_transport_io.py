@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from bridge.qq.client import QQTransport, TransportError
-from bridge.qq.client.transport import new_session
 from bridge.qq.codes import Command
 from bridge.qq.simulator import Simulator
 from bridge.qq.wire import NoReply, requests
@@ -57,12 +56,11 @@ async def test_the_second_query_stat_reply_never_answers_a_later_request(
         assert decode_get_msg_ex(parse_envelope(Command.GET_MSG_EX, after)) == []
 
 
-async def test_concurrent_requests_on_one_shared_session_each_get_their_own_reply(
+async def test_concurrent_requests_on_one_transport_each_get_their_own_reply(
     simulator: Simulator,
 ) -> None:
-    session = new_session()
+    transport = QQTransport(simulator.url, max_connections=10)
     try:
-        transport = QQTransport(simulator.url, session=session)
         await transport.post(requests.login(10001, 1, PS))
         bodies = [
             requests.query_stat(10001, seq, tn=0) if seq % 2 else requests.list_friends(10001, seq)
@@ -75,7 +73,7 @@ async def test_concurrent_requests_on_one_shared_session_each_get_their_own_repl
             else:
                 assert decode_list(parse_envelope(Command.LIST, reply)).uins == [10002, 10003]
     finally:
-        await session.close()
+        await transport.close()
 
 
 async def test_each_request_says_it_is_form_encoded_and_closes_its_connection(
@@ -132,12 +130,10 @@ async def test_a_stopped_server_is_a_transport_error(simulator: Simulator) -> No
         await transport.close()
 
 
-async def test_a_session_that_may_reuse_connections_is_refused() -> None:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as reusing:
-        with pytest.raises(ValueError):
-            QQTransport("http://127.0.0.1:1", session=reusing)
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://127.0.0.1:8000", "http://"])
+def test_a_server_that_is_no_http_url_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="http:// or https://"):
+        QQTransport(url)
 
 
 async def test_the_probe_counts_the_simulators_answer_and_not_a_stopped_server(

@@ -40,7 +40,7 @@ from .errors import (
 from .schedule import PollBudget
 from .settings import ClientSettings
 from .state import ConnectionState
-from .transport import QQTransport, Transport, new_session
+from .transport import QQTransport, Transport
 
 __all__ = [
     "QQ_FAILURES",
@@ -78,5 +78,4 @@ __all__ = [
     "TransportError",
     "UnknownEvent",
     "WireError",
-    "new_session",
 ]

@@ -1,9 +1,15 @@
-"""HTTP for QQ: one POST per request, one connection per POST. The only aiohttp code.
+"""HTTP for QQ: one POST per request, one connection per POST. The only network code.
 
 The old server closes every connection after its reply, and answers Query_Stat with TN=0
 with *two* HTTP responses on one connection (seed 000). Reusing a connection could hand
-that stray second response to the next request as its reply, so the connector never
-reuses one (``force_close=True``) and every request says ``Connection: close``.
+that stray second response to the next request as its reply, so a connection is never
+reused: each request opens its own, says ``Connection: close``, reads one response and
+closes it.
+
+That makes a connection per request the whole cost of QQ's HTTP, so it is done on asyncio's
+streams with h11 (a sans-I/O HTTP/1.1 library) writing the request and parsing the reply:
+about half the CPU of aiohttp's client for the same exchange, which sets up a connection
+through its pool and happy-eyeballs machinery each time (docs/performance.md).
 
 It also guards the bridge against a server that misbehaves: a reply is read only up to a
 size cap, the server's silence is timed apart for connecting, for quick commands and for
@@ -16,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
-import aiohttp
+import h11
 
 from ..clock import Clock, RealClock
 from ..wire import NoReply, WireError, requests
@@ -45,6 +53,15 @@ class _TookTooLong(TransportError):
     """The whole request ran past its ``total`` time-out (a free connection included)."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Seconds: to connect, of the server's silence once connected, for the whole request."""
+
+    connect: float
+    read: float
+    total: float
+
+
 class Transport(Protocol):
     """What the client needs from a transport; QQTransport is the real one."""
 
@@ -62,7 +79,6 @@ class QQTransport:
     def __init__(
         self,
         server_url: str,
-        session: aiohttp.ClientSession | None = None,
         timeout: float = 35.0,
         max_connections: int = 100,
         *,
@@ -95,39 +111,34 @@ class QQTransport:
           random 0 to ``recovery_spread`` s after it answers (``reachability``).
         """
         self.server_url = server_url
-        # sock_connect and sock_read time the server; total also counts the wait for one of
-        # our max_connections, which under load is our doing, not the server's.
+        url = urlsplit(server_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"the QQ server must be an http:// or https:// URL, not {server_url!r}"
+            )
+        self._host, self._tls = url.hostname, url.scheme == "https"
+        self._port = url.port or (443 if self._tls else 80)
+        self._head = [
+            ("Host", url.netloc),
+            *HEADERS.items(),
+        ]
+        self._target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        # connect and read time the server; total also counts the wait for one of our
+        # max_connections, which under load is our doing, not the server's.
         whole = connect_timeout + timeout
-        self._slow = aiohttp.ClientTimeout(
-            total=whole, sock_connect=connect_timeout, sock_read=timeout
-        )
-        self._fast = aiohttp.ClientTimeout(
-            total=whole, sock_connect=connect_timeout, sock_read=read_timeout
-        )
-        self._probe_timeout = aiohttp.ClientTimeout(
-            total=probe_timeout,
-            sock_connect=min(connect_timeout, probe_timeout),
-            sock_read=probe_timeout,
+        self._slow = Limits(connect_timeout, timeout, whole)
+        self._fast = Limits(connect_timeout, read_timeout, whole)
+        self._probe_limits = Limits(
+            min(connect_timeout, probe_timeout), probe_timeout, probe_timeout
         )
         self.max_reply_bytes = max_reply_bytes
-        self._max_connections = max_connections
-        if session is not None and not _never_reuses_connections(session):
-            raise ValueError("the session must not reuse connections: make it with new_session()")
-        self._session = session
-        self._owns_session = session is None
+        self._connections = asyncio.Semaphore(max_connections)
         # Requests under way, and those of them given up when an outage ended (_probe).
         self._in_flight: set[asyncio.Future[bytes]] = set()
         self._abandoned: set[asyncio.Future[bytes]] = set()
         self.reachability = Reachability(
             self._probe, clock or RealClock(), probe_interval, recovery_spread, rng
         )
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop, as aiohttp requires.
-        if self._session is None:
-            self._session = new_session(self._max_connections)
-        return self._session
 
     async def post(self, body: bytes, *, slow: bool = False) -> bytes:
         """The reply body (at most ``max_reply_bytes``). Raises NoReply when the server
@@ -163,53 +174,89 @@ class QQTransport:
 
     async def close(self) -> None:
         await self.reachability.close()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
 
-    async def _exchange(self, body: bytes, timeout: aiohttp.ClientTimeout) -> bytes:
+    async def _exchange(self, body: bytes, limits: Limits) -> bytes:
+        url = self.server_url
         try:
-            async with self.session.post(
-                self.server_url, data=body, headers=HEADERS, timeout=timeout
-            ) as response:
-                if response.status != 200:
-                    raise TransportError(f"HTTP {response.status} from {self.server_url}")
-                return await self._read_capped(response)
-        except aiohttp.ServerDisconnectedError:
-            # The old server's NULL: it closes the connection without a response.
-            raise NoReply() from None
-        except aiohttp.ServerTimeoutError as error:  # connect or read: the server is silent
-            raise ServerUnreachable(describe(error, self.server_url, timeout)) from error
+            async with asyncio.timeout(limits.total), self._connections:
+                return await self._on_new_connection(body, limits)
         except TimeoutError as error:  # the whole request, a free connection included
-            raise _TookTooLong(describe(error, self.server_url, timeout)) from error
-        except (aiohttp.ClientConnectionError, OSError) as error:
+            raise _TookTooLong(
+                f"no complete answer from {url} within {limits.total:g} s"
+            ) from error
+        except OSError as error:
             # No connection (refused, reset, no route): the server or the path is down.
-            # (ServerDisconnectedError, caught above, is a ClientConnectionError too.)
-            raise ServerUnreachable(describe(error, self.server_url, timeout)) from error
-        except aiohttp.ClientError as error:  # a broken reply: bad HTTP, a body cut short
-            raise TransportError(describe(error, self.server_url, timeout)) from error
+            raise ServerUnreachable(f"cannot reach {url}: {_name(error)}") from error
+        except h11.RemoteProtocolError as error:  # a broken reply: bad HTTP, a body cut short
+            raise TransportError(f"cannot read the reply from {url}: {error}") from error
 
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        """The body, read piece by piece and given up as soon as it passes the cap, so a
-        server that sends without end costs at most ``max_reply_bytes`` of memory."""
-        limit = self.max_reply_bytes
-        if response.content_length is not None and response.content_length > limit:
-            raise ReplyTooLarge(limit)  # said so up front: read none of it
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await response.content.read(min(_CHUNK, limit + 1 - size)):
-            size += len(chunk)
-            if size > limit:
-                raise ReplyTooLarge(limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+    async def _on_new_connection(self, body: bytes, limits: Limits) -> bytes:
+        """Connect, send, read one response, close. The connect and read time-outs become
+        ServerUnreachable here, so the only TimeoutError out of this is the total's."""
+        try:
+            async with asyncio.timeout(limits.connect):
+                reader, writer = await asyncio.open_connection(
+                    self._host, self._port, ssl=self._tls, limit=_CHUNK
+                )
+        except TimeoutError as error:
+            raise ServerUnreachable(
+                f"could not connect to {self.server_url} within {limits.connect:g} s"
+            ) from error
+        try:
+            http = h11.Connection(h11.CLIENT)
+            head = h11.Request(
+                method="POST",
+                target=self._target,
+                headers=[*self._head, ("Content-Length", str(len(body)))],
+            )
+            writer.write(http.send(head) + http.send(h11.Data(data=body)))
+            http.send(h11.EndOfMessage())
+            return await self._read_reply(http, reader, limits.read)
+        finally:
+            writer.close()
+
+    async def _read_reply(
+        self, http: h11.Connection, reader: asyncio.StreamReader, read: float
+    ) -> bytes:
+        """The body of the one response, read piece by piece and given up as soon as it
+        passes the cap, so a server that sends without end costs at most
+        ``max_reply_bytes`` of memory."""
+        limit, chunks, size, heard = self.max_reply_bytes, list[bytes](), 0, False
+        while True:
+            event = http.next_event()
+            if event is h11.NEED_DATA:
+                try:
+                    async with asyncio.timeout(read):
+                        data = await reader.read(min(_CHUNK, limit + 1 - size))
+                except TimeoutError as error:
+                    raise ServerUnreachable(
+                        f"no answer from {self.server_url} within {read:g} s"
+                    ) from error
+                if not data and not heard:
+                    raise NoReply()  # the old server's NULL: it closes without a response
+                heard = True
+                http.receive_data(data)  # b"": the server closed the connection
+            elif isinstance(event, h11.Response):
+                if event.status_code != 200:
+                    raise TransportError(f"HTTP {event.status_code} from {self.server_url}")
+                length = dict(event.headers).get(b"content-length")
+                if length is not None and int(length) > limit:
+                    raise ReplyTooLarge(limit)  # said so up front: read none of it
+            elif isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > limit:
+                    raise ReplyTooLarge(limit)
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                return b"".join(chunks)
+            # An informational (1xx) response comes before the real one: read on.
 
     async def _probe(self) -> bool:
         """True when the server answers an HTTP request at all (any status, any body, or a
         deliberate close): it is reading requests again."""
         body = requests.list_friends(_PROBE_UIN, 0, tn=0)
         try:
-            await self._exchange(body, self._probe_timeout)
+            await self._exchange(body, self._probe_limits)
         except (ServerUnreachable, _TookTooLong):
             return False
         except (TransportError, WireError):  # it answered, if not well: it is there
@@ -231,22 +278,5 @@ class QQTransport:
             exchange.cancel()
 
 
-def new_session(max_connections: int = 100) -> aiohttp.ClientSession:
-    """A session fit for the QQ server: never reuses a connection (see the module doc)."""
-    connector = aiohttp.TCPConnector(force_close=True, limit=max_connections)
-    return aiohttp.ClientSession(connector=connector)
-
-
-def _never_reuses_connections(session: aiohttp.ClientSession) -> bool:
-    connector = session.connector
-    return connector is not None and connector.force_close
-
-
-def describe(error: BaseException, url: str, timeout: aiohttp.ClientTimeout) -> str:
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return f"could not connect to {url} within {timeout.sock_connect:g} s"
-    if isinstance(error, aiohttp.ServerTimeoutError):
-        return f"no answer from {url} within {timeout.sock_read:g} s"
-    if isinstance(error, TimeoutError):
-        return f"no complete answer from {url} within {timeout.total:g} s"
-    return f"cannot reach {url}: {error.__class__.__name__}: {error}"
+def _name(error: OSError) -> str:
+    return f"{error.__class__.__name__}: {error}"
