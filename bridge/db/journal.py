@@ -163,13 +163,13 @@ class JournalQueries(StoreBase):
         """Mark a row sent, keeping its note: the note of a redaction that came while it was
         being sent (whose sender is to be told now), or None."""
         statement = (
-            update(OutboundModel)
-            .where(OutboundModel.id == row_id)
-            .values(state=OutboundState.SENT)
-            .returning(OutboundModel.error)
+            update(OUTBOUND)
+            .where(OUTBOUND.c.id == row_id)
+            .values(state=OutboundState.SENT.value)
+            .returning(OUTBOUND.c.error)
         )
-        async with self._sessions.begin() as session:
-            note = await session.scalar(statement)
+        async with self._engine.begin() as connection:  # every message: no ORM session
+            note = await connection.scalar(statement)
         return str(note) if note is not None else None
 
     async def finish_outbound(
