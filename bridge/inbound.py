@@ -1,7 +1,11 @@
 """QQ → Matrix: every event is journalled in SQL first, then delivered, then marked done.
 
 The Matrix transaction id of a delivery is derived from its journal row, so replaying the journal
-after a crash makes Synapse answer with the event it already has instead of a duplicate.
+after a crash makes Synapse answer with the event it already has instead of a duplicate. That is
+also why rows are marked done together, once a drain of the queue ends (or every page of rows),
+not one transaction each: a row delivered but not yet marked when the bridge dies is delivered
+again under the same transaction id, and Synapse (which keeps a transaction id's answer for 30
+minutes) sends nothing new.
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ class Inbound:
         self._fresh: deque[InboundRow] = deque()
         self._journal_read = False
         self._overflowed = False
+        # Rows delivered and not yet marked done in the journal: row id -> Matrix event.
+        self._delivered: dict[int, EventID | None] = {}
 
     async def record(self, events: list[Event]) -> None:
         """Called by the QQ client with each polled batch, before it polls again."""
@@ -84,6 +90,19 @@ class Inbound:
         self.worker.wake()
 
     async def _drain(self) -> None:
+        try:
+            await self._deliver_all()
+        finally:  # also after a failure: what was delivered is marked
+            await self._mark_delivered()
+
+    async def _mark_delivered(self) -> None:
+        """Mark the rows delivered so far done, in one transaction. Forgotten only once
+        written: if the write fails, they are marked with the next ones."""
+        if self._delivered:
+            await self.user.bridge.db.finish_inbound(self._delivered)
+            self._delivered = {}
+
+    async def _deliver_all(self) -> None:
         if not self._fresh:
             # Woken with nothing handed over (a login, the homeserver back, rows another
             # path left): the journal is the truth, read it.
@@ -103,10 +122,14 @@ class Inbound:
         """Every pending row in the journal, oldest first, a page at a time."""
         db, after, delivered = self.user.bridge.db, 0, set()
         try:
+            # Rows delivered but not marked are pending in the journal: mark them first, or
+            # they would be read, and delivered, again.
+            await self._mark_delivered()
             while rows := await db.pending_inbound(self.user.mxid, after=after):
                 for row in rows:
                     await self._deliver_or_hand_over(row)
                     delivered.add(after := row.id)
+                await self._mark_delivered()  # before the next page is read
                 if len(rows) < PAGE:
                     break  # the last page: rows journalled since are in self._fresh
         finally:
@@ -132,8 +155,10 @@ class Inbound:
             metrics.failed(metrics.TO_MATRIX)
         else:
             metrics.bridged(metrics.TO_MATRIX)
-        await self.user.bridge.db.finish_inbound(row.id, event_id)
+        self._delivered[row.id] = event_id  # marked done when this drain ends (_drain)
         self._failures.pop(row.id, None)
+        if len(self._delivered) >= PAGE:
+            await self._mark_delivered()
 
     def _count_failure(self, row: InboundRow) -> int:
         self._failures[row.id] = self._failures.get(row.id, 0) + 1

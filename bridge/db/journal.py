@@ -11,9 +11,21 @@ an ORM session (store_base.py: ``_engine``).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, RowMapping, Table, delete, false, insert, select, true, update
+from sqlalchemy import (
+    CursorResult,
+    RowMapping,
+    Table,
+    case,
+    delete,
+    false,
+    insert,
+    select,
+    true,
+    update,
+)
 
 from ..qq.client import Event
 from .events import encode_event
@@ -71,9 +83,22 @@ class JournalQueries(StoreBase):
             rows = await connection.execute(query.order_by(INBOUND.c.id).limit(limit))
             return [InboundRow(**row._mapping) for row in rows]
 
-    async def finish_inbound(self, row_id: int, event_id: str | None) -> None:
-        """Mark a row delivered; `event_id` is the Matrix event, if one was sent."""
-        await self._update_one(InboundModel, row_id, {"done": True, "event_id": event_id})
+    async def finish_inbound(self, delivered: Mapping[int, str | None]) -> None:
+        """Mark rows delivered, in one statement: row id -> the Matrix event sent, if any.
+        LookupError (and nothing marked) if one of the ids was never given out."""
+        if not delivered:
+            return
+        # One UPDATE, not one per row: a drain marks all it delivered at once (inbound.py).
+        # Not an executemany either: PostgreSQL's driver does not count the rows it changed.
+        statement = (
+            update(INBOUND)
+            .where(INBOUND.c.id.in_(list(delivered)))
+            .values(done=True, event_id=case(dict(delivered), value=INBOUND.c.id))
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement)
+            if result.rowcount != len(delivered):  # rolls the transaction back
+                raise LookupError(f"not every inbound row of {sorted(delivered)} exists")
 
     # outbound
 

@@ -92,8 +92,8 @@ async def test_finished_inbound_leaves_the_pending_list(users: Database) -> None
     first, second, third = await users.add_inbound(
         ALICE, [TextMessage(10, "a"), TextMessage(10, "b"), TextMessage(10, "c")]
     )
-    await users.finish_inbound(second.id, "$delivered")
-    await users.finish_inbound(first.id, None)  # nothing worth sending to Matrix
+    # first: nothing worth sending to Matrix
+    await users.finish_inbound({second.id: "$delivered", first.id: None})
     assert await users.pending_inbound() == [third]
 
     async with users.engine.connect() as connection:
@@ -107,9 +107,11 @@ async def test_finished_inbound_leaves_the_pending_list(users: Database) -> None
         ]
 
 
-async def test_finishing_an_unknown_inbound_row_fails(users: Database) -> None:
+async def test_finishing_an_unknown_inbound_row_fails_and_marks_none(users: Database) -> None:
+    (row,) = await users.add_inbound(ALICE, [TextMessage(10, "a")])
     with pytest.raises(LookupError):
-        await users.finish_inbound(12345, "$x")
+        await users.finish_inbound({row.id: "$x", 12345: "$y"})
+    assert await users.pending_inbound() == [row]
 
 
 # outbound
@@ -265,8 +267,7 @@ async def test_prune_deletes_only_old_finished_rows(
     monkeypatch.setattr(time, "time", lambda: now)
     (recent_done,) = await users.add_inbound(ALICE, [TextMessage(10, "e")])
     (recent_sent,) = await users.add_outbound([NewOutbound(ALICE, 10, "!r:x", "$new", "f")])
-    await users.finish_inbound(old_done.id, "$x")
-    await users.finish_inbound(recent_done.id, "$y")
+    await users.finish_inbound({old_done.id: "$x", recent_done.id: "$y"})
     await users.finish_outbound(old_sent.id, OutboundState.SENT)
     await users.finish_outbound(recent_sent.id, OutboundState.SENT)
 

@@ -9,8 +9,12 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from mautrix.types import EventID
+from sqlalchemy import select
+
 from bridge.db import Database, InboundRow, OutboundRow, OutboundState
 from bridge.db.journal import PAGE
+from bridge.db.models import InboundModel
 from bridge.inbound import Inbound
 from bridge.outbound import Outbound
 from bridge.qq.clock import FakeClock
@@ -38,11 +42,13 @@ class Gate:
 
 
 class GatedInbound(Inbound):
+    """Delivers to the gate instead of Matrix; the rest (marking rows done) is Inbound's."""
+
     gate: Gate
 
-    async def _deliver_or_hand_over(self, row: InboundRow) -> None:
+    async def _deliver(self, row: InboundRow) -> EventID | None:
         await self.gate.pass_(row.id)
-        await self.user.bridge.db.finish_inbound(row.id, None)
+        return EventID(f"$event{row.id}")
 
 
 class GatedOutbound(Outbound):
@@ -105,3 +111,60 @@ async def test_outbound_rows_from_store_memory_and_overflow_each_once_in_order(
     assert await users.pending_outbound(ALICE) == []
     assert await users.claim_message("$new0", "!dm:hs", outbound("$new0")) == (False, None)
     await queue.worker.stop()
+
+
+class CountedFinishes:
+    """The store, counting the transactions that mark inbound rows done."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.marked: list[list[int]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.database, name)
+
+    async def finish_inbound(self, delivered: dict[int, str | None]) -> None:
+        await self.database.finish_inbound(delivered)
+        self.marked.append(sorted(delivered))
+
+
+async def test_inbound_rows_delivered_in_one_drain_are_marked_done_in_one_transaction(
+    users: Database,
+) -> None:
+    clock, gate = FakeClock(), Gate()
+    counted = CountedFinishes(users)
+    inbound = GatedInbound(fake_user(counted, clock))  # type: ignore[arg-type]
+    inbound.gate = gate
+    gate.open.clear()
+    await inbound.record([TextMessage(10002, f"m{i}") for i in range(5)])
+    await inbound.record([TextMessage(10002, f"m{i}") for i in range(5, 8)])
+    rows = await users.pending_inbound(ALICE)
+    gate.open.set()
+    await drained(inbound.worker, clock)
+    assert gate.done == [row.id for row in rows]
+    assert counted.marked == [[row.id for row in rows]]  # one write for the whole drain
+    async with users.engine.connect() as connection:
+        marked = await connection.execute(select(InboundModel.event_id).order_by("id"))
+        assert [event_id for (event_id,) in marked] == [f"$event{row.id}" for row in rows]
+    await inbound.worker.stop()
+
+
+async def test_rows_delivered_before_a_failure_are_marked_and_never_delivered_again(
+    users: Database,
+) -> None:
+    clock, gate = FakeClock(), Gate()
+    counted = CountedFinishes(users)
+    inbound = GatedInbound(fake_user(counted, clock))  # type: ignore[arg-type]
+    inbound.gate = gate
+    gate.open.clear()
+    await inbound.record([TextMessage(10002, f"m{i}") for i in range(4)])
+    rows = await users.pending_inbound(ALICE)
+    gate.fail_once = {rows[2].id}
+    gate.open.set()
+    await drained(inbound.worker, clock)
+    ids = [row.id for row in rows]
+    assert gate.done == ids
+    # The failed drain marked the two before the failure; the retry, the other two.
+    assert counted.marked == [ids[:2], ids[2:]]
+    assert await users.pending_inbound(ALICE) == []
+    await inbound.worker.stop()

@@ -31,7 +31,7 @@ async def test_restart_keeps_everything(location: DatabaseLocation) -> None:
         done, waiting = await database.add_inbound(
             ALICE, [TextMessage(10002, "done"), TextMessage(10002, "waiting")]
         )
-        await database.finish_inbound(done.id, "$delivered")
+        await database.finish_inbound({done.id: "$delivered"})
         sent, queued = await database.add_outbound(
             [
                 NewOutbound(ALICE, 10002, ROOM, "$sent", "sent"),
