@@ -7,9 +7,9 @@ reused: each request opens its own, says ``Connection: close``, reads one respon
 closes it.
 
 That makes a connection per request the whole cost of QQ's HTTP, so it is done on asyncio's
-streams with h11 (a sans-I/O HTTP/1.1 library) writing the request and parsing the reply:
-about half the CPU of aiohttp's client for the same exchange, which sets up a connection
-through its pool and happy-eyeballs machinery each time (docs/performance.md).
+streams, the bytes of the exchange made and read without I/O in http.py: a quarter of the CPU
+of aiohttp's client for the same exchange, which sets each connection up through its pool and
+happy-eyeballs machinery (docs/performance.md).
 
 It also guards the bridge against a server that misbehaves: a reply is read only up to a
 size cap, the server's silence is timed apart for connecting, for quick commands and for
@@ -26,17 +26,12 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import h11
-
 from ..clock import Clock, RealClock
 from ..wire import NoReply, WireError, requests
-from .errors import ReplyTooLarge, ServerUnreachable, TransportError
+from . import http
+from .errors import ServerUnreachable, TransportError
+from .http import BrokenReply, NothingHeard
 from .reachability import Reachability
-
-# The body is a form: every name and value percent-encoded as UTF-8 (requests.py), which is
-# what this type means and what the seeds' percent-encoding clients (003's PHP class,
-# 001/003's Indy) send. The server reads text/plain just as well (docs/protocol.md).
-HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
 
 MiB = 1024 * 1024
 log = logging.getLogger(__name__)
@@ -118,10 +113,7 @@ class QQTransport:
             )
         self._host, self._tls = url.hostname, url.scheme == "https"
         self._port = url.port or (443 if self._tls else 80)
-        self._head = [
-            ("Host", url.netloc),
-            *HEADERS.items(),
-        ]
+        self._netloc = url.netloc
         self._target = (url.path or "/") + (f"?{url.query}" if url.query else "")
         # connect and read time the server; total also counts the wait for one of our
         # max_connections, which under load is our doing, not the server's.
@@ -187,8 +179,10 @@ class QQTransport:
         except OSError as error:
             # No connection (refused, reset, no route): the server or the path is down.
             raise ServerUnreachable(f"cannot reach {url}: {_name(error)}") from error
-        except h11.RemoteProtocolError as error:  # a broken reply: bad HTTP, a body cut short
-            raise TransportError(f"cannot read the reply from {url}: {error}") from error
+        except NothingHeard:
+            raise NoReply() from None  # the old server's NULL: it closes without a response
+        except BrokenReply as error:  # bad HTTP, a status other than 200, a body cut short
+            raise TransportError(f"cannot read the reply from {url}: {error}") from None
 
     async def _on_new_connection(self, body: bytes, limits: Limits) -> bytes:
         """Connect, send, read one response, close. The connect and read time-outs become
@@ -203,53 +197,23 @@ class QQTransport:
                 f"could not connect to {self.server_url} within {limits.connect:g} s"
             ) from error
         try:
-            http = h11.Connection(h11.CLIENT)
-            head = h11.Request(
-                method="POST",
-                target=self._target,
-                headers=[*self._head, ("Content-Length", str(len(body)))],
-            )
-            writer.write(http.send(head) + http.send(h11.Data(data=body)))
-            http.send(h11.EndOfMessage())
-            return await self._read_reply(http, reader, limits.read)
-        finally:
-            writer.close()
-
-    async def _read_reply(
-        self, http: h11.Connection, reader: asyncio.StreamReader, read: float
-    ) -> bytes:
-        """The body of the one response, read piece by piece and given up as soon as it
-        passes the cap, so a server that sends without end costs at most
-        ``max_reply_bytes`` of memory."""
-        limit, chunks, size, heard = self.max_reply_bytes, list[bytes](), 0, False
-        while True:
-            event = http.next_event()
-            if event is h11.NEED_DATA:
+            writer.write(http.request(self._target, self._netloc, body))
+            reply = http.ReplyReader(self.max_reply_bytes)
+            while True:
+                # At most a byte past the cap is ever read: a server sending without end
+                # costs no more memory than that.
+                wanted = min(_CHUNK, self.max_reply_bytes + 1 - reply.size)
                 try:
-                    async with asyncio.timeout(read):
-                        data = await reader.read(min(_CHUNK, limit + 1 - size))
+                    async with asyncio.timeout(limits.read):
+                        data = await reader.read(wanted)
                 except TimeoutError as error:
                     raise ServerUnreachable(
-                        f"no answer from {self.server_url} within {read:g} s"
+                        f"no answer from {self.server_url} within {limits.read:g} s"
                     ) from error
-                if not data and not heard:
-                    raise NoReply()  # the old server's NULL: it closes without a response
-                heard = True
-                http.receive_data(data)  # b"": the server closed the connection
-            elif isinstance(event, h11.Response):
-                if event.status_code != 200:
-                    raise TransportError(f"HTTP {event.status_code} from {self.server_url}")
-                length = dict(event.headers).get(b"content-length")
-                if length is not None and int(length) > limit:
-                    raise ReplyTooLarge(limit)  # said so up front: read none of it
-            elif isinstance(event, h11.Data):
-                size += len(event.data)
-                if size > limit:
-                    raise ReplyTooLarge(limit)
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                return b"".join(chunks)
-            # An informational (1xx) response comes before the real one: read on.
+                if (body_read := reply.feed(data)) is not None:
+                    return body_read
+        finally:
+            writer.close()
 
     async def _probe(self) -> bool:
         """True when the server answers an HTTP request at all (any status, any body, or a
