@@ -140,5 +140,8 @@ async def test_a_private_dm_where_the_puppet_may_not_set_state_still_works(
     room = await session.user.client.create_room(
         preset=RoomCreatePreset.PRIVATE, is_direct=True, invitees=[UserID(puppet(30115))]
     )
+    # The puppet joins as the bridge takes the room up. A QQ message the bridge read before it
+    # saw the invite would open a room of its own (portal_members.py), so the peer waits.
+    await session.user.wait_for_join(room, puppet(30115))
     await peer.client.send_text(30114, "in your room")
     await session.user.wait_for_text(room, "in your room", sender=puppet(30115))
