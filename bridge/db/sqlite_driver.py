@@ -9,8 +9,8 @@ core that costs far more CPU than the SQL (a one-row transaction is ~15 µs of S
 Making and closing a cursor and a deferred BEGIN do no I/O and take no lock, so they run here,
 in the loop's thread; whatever may wait for the disk or for another connection's lock
 (executing, fetching, COMMIT, ROLLBACK) still goes to aiosqlite's thread. A one-statement
-transaction takes two or three trips instead of five or six. This uses two names aiosqlite
-keeps private (``Connection._conn``, ``Cursor._cursor``); its version is pinned in
+transaction takes two or three trips instead of five or six. This uses three names aiosqlite
+keeps private (``Connection._conn`` and ``_thread``, ``Cursor._cursor``); its version is pinned in
 constraints.txt, and tests/db exercise every path, so an aiosqlite that renamed them fails
 there first.
 """
@@ -46,13 +46,19 @@ class Connection(aiosqlite.Connection):
 
 def connector(url: str) -> Any:
     """For ``create_async_engine(async_creator=...)``: opens the database of ``url`` with the
-    arguments SQLAlchemy's aiosqlite dialect would use (``check_same_thread=False``: the
-    connection is used from the loop's thread too)."""
+    arguments SQLAlchemy's aiosqlite dialect would use, but always ``check_same_thread=False``
+    (the dialect leaves it on for an in-memory database): the connection is used from the
+    loop's thread too."""
     parsed = make_url(url)
     args, kwargs = parsed.get_dialect()().create_connect_args(parsed)
-    opener = partial(sqlite3.connect, *args, **kwargs)
+    opener = partial(sqlite3.connect, *args, **{**kwargs, "check_same_thread": False})
 
     async def connect() -> aiosqlite.Connection:
-        return await Connection(opener, _ITER_CHUNK_SIZE)
+        connection = Connection(opener, _ITER_CHUNK_SIZE)
+        # As SQLAlchemy does for the connections it makes itself: a connection left open must
+        # not keep the process from exiting (a supervisor restarts a bridge that dies, not one
+        # that hangs).
+        connection._thread.daemon = True
+        return await connection
 
     return connect

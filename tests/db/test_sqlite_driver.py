@@ -107,3 +107,21 @@ async def test_the_journal_works_through_it_from_a_store_reopened(tmp_path: Path
         assert [row.id for row in await reopened.pending_inbound(ALICE)] == [rows[1].id]
     finally:
         await reopened.close()
+
+
+async def test_an_in_memory_database_works_too() -> None:
+    memory = create_engine("sqlite+aiosqlite://")
+    try:
+        async with memory.begin() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await memory.dispose()
+
+
+async def test_a_connection_left_open_does_not_keep_the_process_from_exiting(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, aiosqlite.Connection)
+        assert driver._thread.daemon  # as SQLAlchemy makes its own: a daemon thread
