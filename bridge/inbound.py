@@ -102,6 +102,12 @@ class Inbound:
             await self.user.bridge.db.finish_inbound(self._delivered)
             self._delivered = {}
 
+    async def _mark_if_a_page(self) -> None:
+        """Mark a page of delivered rows at once: memory stays bounded in a long drain. Called
+        once the row is off the queue, so a failure here never has it delivered again."""
+        if len(self._delivered) >= PAGE:
+            await self._mark_delivered()
+
     async def _deliver_all(self) -> None:
         if not self._fresh:
             # Woken with nothing handed over (a login, the homeserver back, rows another
@@ -114,6 +120,7 @@ class Inbound:
             while self._fresh:
                 await self._deliver_or_hand_over(self._fresh[0])
                 self._fresh.popleft()
+                await self._mark_if_a_page()
             if not self._overflowed:
                 return
             self._overflowed, self._journal_read = False, False
@@ -129,6 +136,7 @@ class Inbound:
                 for row in rows:
                     await self._deliver_or_hand_over(row)
                     delivered.add(after := row.id)
+                    await self._mark_if_a_page()
                 await self._mark_delivered()  # before the next page is read
                 if len(rows) < PAGE:
                     break  # the last page: rows journalled since are in self._fresh
@@ -157,8 +165,6 @@ class Inbound:
             metrics.bridged(metrics.TO_MATRIX)
         self._delivered[row.id] = event_id  # marked done when this drain ends (_drain)
         self._failures.pop(row.id, None)
-        if len(self._delivered) >= PAGE:
-            await self._mark_delivered()
 
     def _count_failure(self, row: InboundRow) -> int:
         self._failures[row.id] = self._failures.get(row.id, 0) + 1

@@ -168,3 +168,33 @@ async def test_rows_delivered_before_a_failure_are_marked_and_never_delivered_ag
     assert counted.marked == [ids[:2], ids[2:]]
     assert await users.pending_inbound(ALICE) == []
     await inbound.worker.stop()
+
+
+class FailsToMarkAPageOnce(CountedFinishes):
+    """The store, failing the first write that marks a whole page of rows done."""
+
+    failed = False
+
+    async def finish_inbound(self, delivered: dict[int, str | None]) -> None:
+        if len(delivered) >= PAGE and not self.failed:
+            self.failed = True
+            raise OSError("database is locked")
+        await super().finish_inbound(delivered)
+
+
+async def test_a_failed_write_marking_rows_done_delivers_none_of_them_again(
+    users: Database,
+) -> None:
+    clock, gate = FakeClock(), Gate()
+    failing = FailsToMarkAPageOnce(users)
+    inbound = GatedInbound(fake_user(failing, clock))  # type: ignore[arg-type]
+    inbound.gate = gate
+    gate.open.clear()
+    await inbound.record([TextMessage(10002, f"m{i}") for i in range(PAGE + 3)])
+    rows = await users.pending_inbound(ALICE, limit=None)
+    gate.open.set()
+    await drained(inbound.worker, clock)
+    assert failing.failed
+    assert gate.done == [row.id for row in rows]  # each once, though a write failed
+    assert await users.pending_inbound(ALICE) == []
+    await inbound.worker.stop()
