@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.qq.client.errors import ReplyTooLarge
-from bridge.qq.client.http import BrokenReply, NothingHeard, ReplyReader, request
+from bridge.qq.client.http import MAX_HEAD, BrokenReply, NothingHeard, ReplyReader, request
 
 BODY = b"VER=1.1&CMD=GetMsgEx&SEQ=7&UIN=10001&RES=0&MN=0"
 WITH_LENGTH = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
@@ -90,3 +90,38 @@ def test_a_body_without_a_length_is_given_up_one_byte_past_the_cap() -> None:
     with pytest.raises(ReplyTooLarge):
         reader.feed(b"&")
     assert read([UNTIL_CLOSE, b""], limit=len(BODY)) == BODY  # exactly the cap is fine
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n",
+        b"HTTP/1.0 200 OK\r\n",
+        b"HTTP/1.0 200 OK\r\nConnection: close\r\n",
+    ],
+)
+def test_the_first_of_two_replies_is_read_even_where_the_first_says_it_is_the_last(
+    head: bytes,
+) -> None:
+    reply = head + b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
+    assert read([reply + reply]) == BODY
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\nContent-Length: %d\n\n%s" % (len(BODY), BODY),  # bare LF
+        b"HTTP/1.1 200 OK\r\nContent-Length : %d\r\n\r\n%s" % (len(BODY), BODY),
+        b"HTTP/1.1 200 OK\r\nServer: a\x01b\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY),
+    ],
+)
+def test_a_sloppy_but_readable_reply_is_read_as_aiohttps_client_read_it(reply: bytes) -> None:
+    assert read([reply]) == BODY
+
+
+def test_an_endless_head_is_broken_after_max_head_bytes() -> None:
+    reader = ReplyReader(limit=1024)
+    reader.feed(b"HTTP/1.1 200 OK\r\nX-Endless: ")
+    with pytest.raises(BrokenReply, match="headers"):
+        for _ in range(MAX_HEAD // 1024 + 1):
+            reader.feed(b"a" * 1024)

@@ -36,18 +36,34 @@ class NothingHeard(Exception):
     """The connection ended before a single byte of reply: the old server's NULL."""
 
 
+# The longest head (status line and headers) read before the reply counts as broken: a server
+# sending one endless header must not cost memory and time (aiohttp refused lines over 8 KiB).
+MAX_HEAD = 16 * 1024
+
+
 class ReplyReader:
     """Feed it a connection's bytes, and ``b""`` when it ends, until it returns the body.
 
     Reads the first response only: the old server answers Query_Stat with TN=0 with two on one
-    connection (seed 000), and the second is no one's reply. Raises ReplyTooLarge as soon as
-    the body passes ``limit`` bytes (one announced larger is refused from its headers),
-    NothingHeard, or BrokenReply.
+    connection (seed 000), and the second is no one's reply, whatever it holds. Raises
+    ReplyTooLarge as soon as the body passes ``limit`` bytes (one announced larger is refused
+    from its headers), NothingHeard, or BrokenReply (a head longer than MAX_HEAD among others).
+    Parses as leniently as aiohttp's client did (bare LF line ends, a space before a colon,
+    odd bytes in a header value): a server of 2008 is no browser of today.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._parser = httptools.HttpResponseParser(self)
+        # "Dangerous" for a server, where they open the way to request smuggling; a client
+        # reading the one reply on a connection of its own has nothing to smuggle into.
+        self._parser.set_dangerous_leniencies(
+            lenient_headers=True,
+            lenient_optional_cr_before_lf=True,
+            lenient_keep_alive=True,
+            lenient_data_after_close=True,
+        )
+        self._fed = 0
         self._chunks: list[bytes] = []
         self.size = 0  # bytes of body so far
         self._heard = False
@@ -62,12 +78,16 @@ class ReplyReader:
         if not data:
             return self._ended()
         self._heard = True
+        self._fed += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as error:
-            raise BrokenReply(f"bad HTTP: {error}") from None
+            if not self._complete:  # else only what came after the reply was bad
+                raise BrokenReply(f"bad HTTP: {error}") from None
         if self._head_done:
             self._check_head()
+        elif self._fed > MAX_HEAD:
+            raise BrokenReply(f"no end of the reply's headers in {MAX_HEAD} bytes")
         if self.size > self.limit:
             raise ReplyTooLarge(self.limit)
         return b"".join(self._chunks) if self._complete else None
