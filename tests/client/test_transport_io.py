@@ -144,3 +144,33 @@ async def test_the_probe_counts_the_simulators_answer_and_not_a_stopped_server(
     assert await transport._probe()
     await simulator.stop()
     assert not await transport._probe()
+
+
+async def test_a_server_named_by_host_is_looked_up_once_per_ttl_not_per_request(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    lookups: list[str] = []
+    real = loop.getaddrinfo
+
+    async def counted(host: str, *args: object, **kwargs: object) -> object:
+        lookups.append(host)
+        return await real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "getaddrinfo", counted)
+    named = QQTransport(simulator.url.replace("127.0.0.1", "localhost"))
+    try:
+        for seq in range(1, 6):
+            reply = await named.post(requests.login(10001, seq, PS))
+            assert parse_envelope(Command.LOGIN, reply).fields["RS"] == "0"
+        assert lookups == ["localhost"]
+        named._address.ttl = 0.0  # the answer has expired: the next request looks up again
+        await named.post(requests.get_msg_ex(10001, 9))
+        assert lookups == ["localhost", "localhost"]
+    finally:
+        await named.close()
+
+
+def test_a_server_url_that_is_not_ascii_is_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="ASCII"):
+        QQTransport("http://127.0.0.1:8000/qq/服务")

@@ -20,8 +20,10 @@ those that may be penalised, and an outage is watched by one shared probe
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
+import socket
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -111,10 +113,13 @@ class QQTransport:
             raise ValueError(
                 f"the QQ server must be an http:// or https:// URL, not {server_url!r}"
             )
+        self._target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        if not (url.netloc + self._target).isascii():
+            raise ValueError(f"the QQ server's URL must be ASCII (percent-encoded): {server_url!r}")
         self._host, self._tls = url.hostname, url.scheme == "https"
         self._port = url.port or (443 if self._tls else 80)
         self._netloc = url.netloc
-        self._target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        self._address = Address(self._host)
         # connect and read time the server; total also counts the wait for one of our
         # max_connections, which under load is our doing, not the server's.
         whole = connect_timeout + timeout
@@ -190,12 +195,20 @@ class QQTransport:
         try:
             async with asyncio.timeout(limits.connect):
                 reader, writer = await asyncio.open_connection(
-                    self._host, self._port, ssl=self._tls, limit=_CHUNK
+                    await self._address.resolve(self._port),
+                    self._port,
+                    ssl=self._tls,
+                    server_hostname=self._host if self._tls else None,
+                    limit=_CHUNK,
                 )
         except TimeoutError as error:
+            self._address.forget()
             raise ServerUnreachable(
                 f"could not connect to {self.server_url} within {limits.connect:g} s"
             ) from error
+        except OSError:
+            self._address.forget()  # the server may have moved: look it up again next time
+            raise
         try:
             writer.write(http.request(self._target, self._netloc, body))
             reply = http.ReplyReader(self.max_reply_bytes)
@@ -240,6 +253,37 @@ class QQTransport:
         for exchange in self._in_flight:
             self._abandoned.add(exchange)
             exchange.cancel()
+
+
+class Address:
+    """The server's IP address, looked up at most once per ``ttl`` seconds.
+
+    A lookup per request (what ``open_connection`` does with a name) would be a trip to a
+    resolver thread for every poll; aiohttp's client kept its answers 10 s, and so do we. A
+    URL that names an IP address is never looked up.
+    """
+
+    def __init__(self, host: str, ttl: float = 10.0) -> None:
+        self.host, self.ttl = host, ttl
+        try:
+            self._known: str | None = str(ipaddress.ip_address(host))
+            self._fixed = True
+        except ValueError:
+            self._known, self._fixed = None, False
+        self._looked_up_at = 0.0
+
+    async def resolve(self, port: int) -> str:
+        """An IP address of the host (socket.gaierror, an OSError, if it has none)."""
+        loop = asyncio.get_running_loop()
+        if self._known is not None and (self._fixed or loop.time() - self._looked_up_at < self.ttl):
+            return self._known
+        found = await loop.getaddrinfo(self.host, port, type=socket.SOCK_STREAM)
+        self._known, self._looked_up_at = str(found[0][4][0]), loop.time()
+        return self._known
+
+    def forget(self) -> None:
+        if not self._fixed:
+            self._known = None
 
 
 def _name(error: OSError) -> str:
