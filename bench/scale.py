@@ -17,7 +17,7 @@ file of scale_setup.py) and the bridge (``python -m bridge``, a process of its o
    against ``qq.idle_poll_budget``; RSS per account over the baseline.
 5. One message each way through a random account (whose portal does not exist yet): QQ ->
    Matrix within the worst case the budget implies (an idle account polls every
-   max(qq.max_poll_interval, N / budget) s, at most the session's 60 s), and back.
+   max(qq.max_poll_interval, N / budget) s, at most the session's 54 s), and back.
 
 Then a table of the goals (issue 12), each met or not, with the reason. Exits 1 if a message
 is lost. N=1,000 takes a few minutes; N=10,000 about 10 (most of it creating the users).
