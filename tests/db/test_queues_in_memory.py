@@ -60,7 +60,7 @@ class GatedOutbound(Outbound):
         return True
 
 
-def fake_user(database: Database, clock: FakeClock) -> Any:
+def fake_user(database: Any, clock: FakeClock) -> Any:
     return SimpleNamespace(mxid=ALICE, bridge=SimpleNamespace(db=database, clock=clock))
 
 
@@ -128,16 +128,25 @@ class CountedFinishes:
         self.marked.append(sorted(delivered))
 
 
+async def held_inbound(store: Any, clock: FakeClock, gate: Gate, *batches: int) -> GatedInbound:
+    """An inbound queue over ``store`` whose deliveries wait at ``gate`` (closed here), with one
+    recorded batch of that many QQ texts for each number in ``batches``."""
+    inbound = GatedInbound(fake_user(store, clock))
+    inbound.gate = gate
+    gate.open.clear()
+    sent = 0
+    for size in batches:
+        await inbound.record([TextMessage(10002, f"m{i}") for i in range(sent, sent + size)])
+        sent += size
+    return inbound
+
+
 async def test_inbound_rows_delivered_in_one_drain_are_marked_done_in_one_transaction(
     users: Database,
 ) -> None:
     clock, gate = FakeClock(), Gate()
     counted = CountedFinishes(users)
-    inbound = GatedInbound(fake_user(counted, clock))  # type: ignore[arg-type]
-    inbound.gate = gate
-    gate.open.clear()
-    await inbound.record([TextMessage(10002, f"m{i}") for i in range(5)])
-    await inbound.record([TextMessage(10002, f"m{i}") for i in range(5, 8)])
+    inbound = await held_inbound(counted, clock, gate, 5, 3)
     rows = await users.pending_inbound(ALICE)
     gate.open.set()
     await drained(inbound.worker, clock)
@@ -154,10 +163,7 @@ async def test_rows_delivered_before_a_failure_are_marked_and_never_delivered_ag
 ) -> None:
     clock, gate = FakeClock(), Gate()
     counted = CountedFinishes(users)
-    inbound = GatedInbound(fake_user(counted, clock))  # type: ignore[arg-type]
-    inbound.gate = gate
-    gate.open.clear()
-    await inbound.record([TextMessage(10002, f"m{i}") for i in range(4)])
+    inbound = await held_inbound(counted, clock, gate, 4)
     rows = await users.pending_inbound(ALICE)
     gate.fail_once = {rows[2].id}
     gate.open.set()
@@ -187,10 +193,7 @@ async def test_a_failed_write_marking_rows_done_delivers_none_of_them_again(
 ) -> None:
     clock, gate = FakeClock(), Gate()
     failing = FailsToMarkAPageOnce(users)
-    inbound = GatedInbound(fake_user(failing, clock))  # type: ignore[arg-type]
-    inbound.gate = gate
-    gate.open.clear()
-    await inbound.record([TextMessage(10002, f"m{i}") for i in range(PAGE + 3)])
+    inbound = await held_inbound(failing, clock, gate, PAGE + 3)
     rows = await users.pending_inbound(ALICE, limit=None)
     gate.open.set()
     await drained(inbound.worker, clock)
