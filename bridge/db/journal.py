@@ -10,6 +10,7 @@ an ORM session (store_base.py: ``_engine``).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from typing import Any, cast
@@ -18,6 +19,7 @@ from sqlalchemy import (
     CursorResult,
     RowMapping,
     Table,
+    bindparam,
     case,
     delete,
     false,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ..qq.client import Event
 from .events import encode_event
@@ -35,9 +38,38 @@ from .store_base import DialectInsert, StoreBase
 
 INBOUND, OUTBOUND = cast(Table, InboundModel.__table__), cast(Table, OutboundModel.__table__)
 
+# Built once, as every statement each message runs: building one is dearer than running it.
+# One multi-row INSERT; sort_by_parameter_order makes the database assign ids in order.
+_JOURNAL = insert(INBOUND).returning(*INBOUND.c, sort_by_parameter_order=True)
+_MARK_DONE = (
+    update(INBOUND)
+    .where(INBOUND.c.id == bindparam("row_id"))
+    .values(done=True, event_id=bindparam("sent"))
+)
+_MARK_SENT = (
+    update(OUTBOUND)
+    .where(OUTBOUND.c.id == bindparam("row_id"))
+    .values(state=OutboundState.SENT.value)
+    .returning(OUTBOUND.c.error)
+)
+
 # Pending rows are read this many at a time: a backlog of thousands of long messages must not
 # be loaded into memory at once.
 PAGE = 100
+
+
+def queued_values(item: NewOutbound, created_at: float) -> dict[str, Any]:
+    """The columns of a new pending ``outbound`` row."""
+    return {
+        "owner": item.owner,
+        "uin": item.uin,
+        "room_id": item.room_id,
+        "event_id": item.event_id,
+        "text": item.text,
+        "created_at": created_at,
+        "state": OutboundState.PENDING.value,
+        "error": None,
+    }
 
 
 def outbound_row(columns: RowMapping) -> OutboundRow:
@@ -65,10 +97,8 @@ class JournalQueries(StoreBase):
             }
             for type_name, payload in map(encode_event, events)
         ]
-        # One multi-row INSERT; sort_by_parameter_order makes the database assign ids in order.
-        statement = insert(INBOUND).returning(*INBOUND.c, sort_by_parameter_order=True)
         async with self._engine.begin() as connection:
-            inserted = await connection.execute(statement, values)
+            inserted = await connection.execute(_JOURNAL, values)
             return [InboundRow(**row._mapping) for row in inserted]
 
     async def pending_inbound(
@@ -90,13 +120,21 @@ class JournalQueries(StoreBase):
             return
         # One UPDATE, not one per row: a drain marks all it delivered at once (inbound.py).
         # Not an executemany either: PostgreSQL's driver does not count the rows it changed.
-        statement = (
-            update(INBOUND)
-            .where(INBOUND.c.id.in_(list(delivered)))
-            .values(done=True, event_id=case(dict(delivered), value=INBOUND.c.id))
-        )
+        # One row (a quiet chat) takes the statement built once.
+        if len(delivered) == 1:
+            ((row_id, sent),) = delivered.items()
+            statement, values = _MARK_DONE, {"row_id": row_id, "sent": sent}
+        else:
+            statement, values = (
+                (
+                    update(INBOUND)
+                    .where(INBOUND.c.id.in_(list(delivered)))
+                    .values(done=True, event_id=case(dict(delivered), value=INBOUND.c.id))
+                ),
+                {},
+            )
         async with self._engine.begin() as connection:
-            result = await connection.execute(statement)
+            result = await connection.execute(statement, values)
             if result.rowcount != len(delivered):  # rolls the transaction back
                 raise LookupError(f"not every inbound row of {sorted(delivered)} exists")
 
@@ -106,32 +144,27 @@ class JournalQueries(StoreBase):
         """Queue a batch in one transaction; event ids already queued are skipped, not returned."""
         created_at = time.time()
         added: list[OutboundRow] = []
-        async with self._sessions.begin() as session:
+        async with self._engine.begin() as connection:
             # Row by row: a multi-row INSERT ... ON CONFLICT DO NOTHING cannot say which rows
             # it skipped, and an appservice transaction holds only a handful of events.
             for item in items:
-                statement = self._queue_outbound(item, created_at).returning(OutboundModel)
-                inserted = await session.scalar(statement)
-                if inserted is not None:
-                    added.append(inserted.to_row())
+                inserted = await connection.execute(
+                    self._queue_outbound_returning, queued_values(item, created_at)
+                )
+                if (row := inserted.first()) is not None:
+                    added.append(outbound_row(row._mapping))
         return added
 
-    def _queue_outbound(self, item: NewOutbound, created_at: float) -> DialectInsert:
-        """The INSERT of one pending row; nothing if its event id is queued already."""
-        return (
-            self._insert(OutboundModel)
-            .values(
-                owner=item.owner,
-                uin=item.uin,
-                room_id=item.room_id,
-                event_id=item.event_id,
-                text=item.text,
-                created_at=created_at,
-                state=OutboundState.PENDING,
-                error=None,
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-        )
+    @functools.cached_property
+    def _queue_outbound(self) -> DialectInsert:
+        """The INSERT of one pending row (its values: ``queued_values``); nothing if its event
+        id is queued already. Built once: every Matrix message runs it."""
+        return self._insert(OutboundModel).on_conflict_do_nothing(index_elements=["event_id"])
+
+    @functools.cached_property
+    def _queue_outbound_returning(self) -> ReturningInsert[Any]:
+        """``_queue_outbound``, returning the row it queued."""
+        return self._queue_outbound.returning(*OUTBOUND.c)
 
     async def pending_outbound(
         self, owner: str | None = None, after: int = 0, limit: int | None = PAGE
@@ -187,14 +220,8 @@ class JournalQueries(StoreBase):
     async def sent_outbound(self, row_id: int) -> str | None:
         """Mark a row sent, keeping its note: the note of a redaction that came while it was
         being sent (whose sender is to be told now), or None."""
-        statement = (
-            update(OUTBOUND)
-            .where(OUTBOUND.c.id == row_id)
-            .values(state=OutboundState.SENT.value)
-            .returning(OUTBOUND.c.error)
-        )
         async with self._engine.begin() as connection:  # every message: no ORM session
-            note = await connection.scalar(statement)
+            note = await connection.scalar(_MARK_SENT, {"row_id": row_id})
         return str(note) if note is not None else None
 
     async def finish_outbound(

@@ -9,18 +9,29 @@ delivery finds the record and does nothing. Rows are pruned by age (JOURNAL_RETE
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from .journal import OUTBOUND, JournalQueries, outbound_row
+from .journal import JournalQueries, outbound_row, queued_values
 from .models import MatrixEventModel
 from .rows import NewOutbound, OutboundRow
 from .store_base import DialectInsert
 
 HANDLED, FAILED = "handled", "failed"
+
+
+def record_values(event_id: str, room_id: str, outcome: str, error: str | None) -> dict[str, Any]:
+    """The columns of an event's record."""
+    return {
+        "event_id": event_id,
+        "room_id": room_id,
+        "received_at": time.time(),
+        "outcome": outcome,
+        "error": error,
+    }
 
 
 class MatrixEventQueries(JournalQueries):
@@ -35,12 +46,12 @@ class MatrixEventQueries(JournalQueries):
         # On a connection, not an ORM session: every Matrix message passes here (journal.py).
         async with self._engine.begin() as connection:
             recorded = await connection.execute(
-                self._record_statement(event_id, room_id, HANDLED, None)
+                self._record_statement, record_values(event_id, room_id, HANDLED, None)
             )
             if recorded.rowcount != 1:
                 return False
             if outbound is not None:
-                await connection.execute(self._queue_outbound(outbound, time.time()))
+                await connection.execute(self._queue_outbound, queued_values(outbound, time.time()))
             return True
 
     async def claim_message(
@@ -52,12 +63,12 @@ class MatrixEventQueries(JournalQueries):
         queued already; the caller hands a row it gets straight to the queue's worker."""
         async with self._engine.begin() as connection:
             recorded = await connection.execute(
-                self._record_statement(event_id, room_id, HANDLED, None)
+                self._record_statement, record_values(event_id, room_id, HANDLED, None)
             )
             if recorded.rowcount != 1:
                 return False, None
             queued = await connection.execute(
-                self._queue_outbound(outbound, time.time()).returning(*OUTBOUND.c)
+                self._queue_outbound_returning, queued_values(outbound, time.time())
             )
             row = queued.first()
             return True, outbound_row(row._mapping) if row is not None else None
@@ -65,31 +76,18 @@ class MatrixEventQueries(JournalQueries):
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded
         (as handled or failed), so its sender is told only once."""
-        async with self._sessions.begin() as session:
-            return await self._record(session, event_id, room_id, FAILED, error)
-
-    async def _record(
-        self, session: AsyncSession, event_id: str, room_id: str, outcome: str, error: str | None
-    ) -> bool:
-        recorded = await session.execute(self._record_statement(event_id, room_id, outcome, error))
-        return cast(CursorResult[Any], recorded).rowcount == 1
-
-    def _record_statement(
-        self, event_id: str, room_id: str, outcome: str, error: str | None
-    ) -> DialectInsert:
-        """INSERT the event's record; it changes no row if the event was recorded before. The
-        row count says which, without a RETURNING (a trip to the database's thread fewer)."""
-        return (
-            self._insert(MatrixEventModel)
-            .values(
-                event_id=event_id,
-                room_id=room_id,
-                received_at=time.time(),
-                outcome=outcome,
-                error=error,
+        async with self._engine.begin() as connection:
+            recorded = await connection.execute(
+                self._record_statement, record_values(event_id, room_id, FAILED, error)
             )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-        )
+            return recorded.rowcount == 1
+
+    @functools.cached_property
+    def _record_statement(self) -> DialectInsert:
+        """INSERT an event's record (its values: ``record_values``); it changes no row if the
+        event was recorded before. The row count says which, without a RETURNING (a trip to
+        the database's thread fewer). Built once: every Matrix event runs it."""
+        return self._insert(MatrixEventModel).on_conflict_do_nothing(index_elements=["event_id"])
 
     async def event_outcome(self, event_id: str) -> tuple[str, str | None] | None:
         """(outcome, error) recorded for ``event_id``, or None if it was never acted on."""
