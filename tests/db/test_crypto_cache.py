@@ -110,16 +110,17 @@ async def test_a_removal_during_a_save_is_not_undone(
     session.shared = True
     await store.add_outbound_group_session(session)
     save = SQLCryptoStore.update_outbound_group_session
-    go = asyncio.Event()
+    go, waiting = asyncio.Event(), asyncio.Event()
 
     async def slow_save(self: SQLCryptoStore, session: OutboundGroupSession) -> None:
+        waiting.set()
         await go.wait()
         await save(self, session)
 
     monkeypatch.setattr(SQLCryptoStore, "update_outbound_group_session", slow_save)
     session.encrypt("hello")  # type: ignore[no-untyped-call]
     saving = asyncio.create_task(store.update_outbound_group_session(session))
-    await asyncio.sleep(0)  # the save is waiting for the database
+    await waiting.wait()  # the save is waiting for the database
     await store.remove_outbound_group_session(ROOM)
     go.set()
     await saving
@@ -134,16 +135,17 @@ async def test_a_slow_read_does_not_undo_a_newer_device_list(
     await store.put_devices(ALICE, {DeviceID("PHONE"): phone})
     store._devices.changing()  # as after a start: nothing in memory yet
     read = SQLCryptoStore.get_devices
-    go = asyncio.Event()
+    go, answered = asyncio.Event(), asyncio.Event()
 
     async def slow_read(self: SQLCryptoStore, user_id: UserID) -> Any:
         devices = await read(self, user_id)
+        answered.set()
         await go.wait()
         return devices
 
     monkeypatch.setattr(SQLCryptoStore, "get_devices", slow_read)
     reading = asyncio.create_task(store.get_devices(ALICE))
-    await asyncio.sleep(0.05)  # the read has its (old) answer and waits
+    await answered.wait()  # the read has its (old) answer and waits
     await store.put_devices(ALICE, {DeviceID("PHONE"): phone, DeviceID("LAPTOP"): laptop})
     go.set()
     await reading
