@@ -231,7 +231,12 @@ class JournalQueries(StoreBase):
         it again). A state that is no OutboundState raises ValueError."""
         if state not in set(OutboundState):
             raise ValueError(f"outbound state must be one of {list(OutboundState)}, not {state!r}")
-        await self._update_one(OutboundModel, row_id, {"state": state, "error": error})
+        statement = update(OUTBOUND).where(OUTBOUND.c.id == row_id)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement.values(state=state, error=error))
+            # A missing row means the caller holds an id this database never gave out.
+            if result.rowcount != 1:
+                raise LookupError(f"no outbound row with id {row_id}")
 
     # both
 
@@ -254,15 +259,3 @@ class JournalQueries(StoreBase):
                 )
             )
         return sum(cast(CursorResult[Any], result).rowcount for result in (inbound, outbound))
-
-    async def _update_one(
-        self, model: type[InboundModel] | type[OutboundModel], row_id: int, values: dict[str, Any]
-    ) -> None:
-        table = cast(Table, model.__table__)
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                update(table).where(table.c.id == row_id).values(values)
-            )
-            # A missing row means the caller holds an id this database never gave out.
-            if result.rowcount != 1:
-                raise LookupError(f"no {model.__tablename__} row with id {row_id}")
