@@ -12,7 +12,8 @@ from sqlalchemy.pool import PoolResetState
 from ..security import private_sqlite_files
 from . import sqlite_driver
 
-# Milliseconds a SQLite writer waits for another connection's write lock before failing.
+# Milliseconds a SQLite writer waits for another connection's write lock before failing (in
+# aiosqlite's thread: sqlite_driver.py).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -32,7 +33,7 @@ def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
             url,
             hide_parameters=True,
             pool_reset_on_return=None,
-            async_creator=sqlite_driver.connector(url),  # fewer trips to aiosqlite's thread
+            async_creator=sqlite_driver.connector(url, SQLITE_BUSY_TIMEOUT_MS),
         )
         _configure_sqlite(engine)
         return engine
@@ -60,22 +61,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "reset")
     def on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
         # A connection goes back to the pool with no transaction open, as SQLAlchemy's own
-        # reset ensures, but without its ROLLBACK (a trip to aiosqlite's thread) after every
-        # COMMIT: SQLite itself says whether a transaction is open.
+        # reset ensures, but without its ROLLBACK after every COMMIT: SQLite itself says
+        # whether a transaction is open.
         if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
             dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        # Straight on the driver's connection, and without a trip to aiosqlite's thread
-        # (sqlite_driver.py): SQLAlchemy would make a cursor, use it and close it, three trips
-        # for every transaction of every message.
+        # Straight on the driver's connection: SQLAlchemy would compile the statement, make a
+        # cursor, use it and close it, for every transaction of every message.
         driver = connection.connection.driver_connection
         assert isinstance(driver, sqlite_driver.Connection)  # checked out just now
         driver.begin()

@@ -1,19 +1,20 @@
-"""SQLite with fewer trips to aiosqlite's thread (bridge/db/sqlite_driver.py): what touches the
-database file still goes there, so a statement waiting for a lock never blocks the event loop."""
+"""SQLite in the event loop's thread (bridge/db/sqlite_driver.py): only a statement that must
+wait for another connection's lock goes to aiosqlite's thread, so waiting never blocks the loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.db import Database, UserRow
+from bridge.db import Database, UserRow, sqlite_driver
 from bridge.db.engine import create_engine
 from bridge.qq.wire.replies import TextMessage
 
@@ -30,62 +31,101 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 class Trips:
-    """Counts the calls handed to aiosqlite's thread, by what was called."""
+    """The calls handed to aiosqlite's thread, by name; ``started`` is set by the first."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[str] = []
-        real = cast(Callable[..., Awaitable[Any]], aiosqlite.Connection._execute)
+        self.started = threading.Event()
+        real = sqlite_driver.Connection._waiting
 
-        async def counted(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-            self.calls.append(fn.__name__)
-            return await real(connection, fn, *args, **kwargs)
+        def counted(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append(getattr(fn, "__name__", repr(fn)))
+            self.started.set()
+            return real(connection, fn, *args, **kwargs)
 
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        monkeypatch.setattr(sqlite_driver.Connection, "_waiting", counted)
 
 
-async def test_a_one_statement_transaction_takes_two_trips_and_one_with_rows_three(
+class Ticker:
+    """Counts the event loop's turns (one per 10 ms) while it runs."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task = asyncio.ensure_future(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            self.ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def runs_on(self) -> None:
+        """Return after 20 more ticks: the loop was never stopped meanwhile for long."""
+        before = self.ticks
+        while self.ticks < before + 20:
+            await asyncio.sleep(0.01)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def test_a_transaction_no_one_else_holds_a_lock_for_never_leaves_the_loops_thread(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with engine.connect() as connection:  # checked out (and set up) beforehand
-        await connection.commit()
     trips = Trips(monkeypatch)
     async with engine.begin() as connection:
         await connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
-    assert trips.calls == ["execute", "commit"]  # BEGIN and the cursor made and closed here
-    trips.calls.clear()
-    async with engine.begin() as connection:
         rows = await connection.execute(text("INSERT INTO t (v) VALUES ('b') RETURNING id"))
         assert rows.scalar_one() == 2
-    assert trips.calls == ["execute", "fetchall", "commit"]
+    assert await _values(engine) == ["a", "b"]
+    assert trips.calls == []
 
 
 async def test_a_write_waiting_for_another_connections_lock_leaves_the_loop_running(
-    engine: AsyncEngine,
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticker = asyncio.ensure_future(tick())
+    trips = Trips(monkeypatch)
+    ticker = Ticker()
     try:
         async with engine.connect() as holder:
             await holder.execute(text("INSERT INTO t (v) VALUES ('held')"))  # the write lock
             waiting = asyncio.ensure_future(_insert(engine, "waiting"))
-            before = ticks
-            while ticks < before + 20:  # the loop runs on (0.2 s) while the other writer
-                await asyncio.sleep(0.01)  # waits for the lock, in aiosqlite's thread
+            await ticker.runs_on()  # while the other writer waits, in aiosqlite's thread
             assert not waiting.done()
             await holder.commit()
         await asyncio.wait_for(waiting, 10)
     finally:
-        ticker.cancel()
+        ticker.stop()
+    assert await _values(engine) == ["held", "waiting"]
+    assert trips.calls == ["execute"]  # then its COMMIT ran in the loop's thread again
+
+
+async def test_a_writer_cancelled_while_it_waits_for_the_lock_is_cleaned_up_behind_it(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its statement goes on waiting in aiosqlite's thread. What its cancellation then does on
+    the same connection (close the cursor, roll back) must queue behind that statement there,
+    not run beside it from the loop's thread: one SQLite connection, one thread at a time."""
+    trips = Trips(monkeypatch)
+    ticker = Ticker()
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("INSERT INTO t (v) VALUES ('held')"))
+            waiting = asyncio.ensure_future(_insert(engine, "cancelled"))
+            assert await asyncio.to_thread(trips.started.wait, 10)
+            waiting.cancel()
+            await ticker.runs_on()
+            assert not waiting.done()  # its clean-up waits for the statement, in the thread
+            await holder.commit()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(waiting, 10)
+    finally:
+        ticker.stop()
+    assert await _values(engine) == ["held"]
+
+
+async def _values(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as connection:
-        values = (await connection.execute(text("SELECT v FROM t ORDER BY id"))).scalars()
-        assert list(values) == ["held", "waiting"]
+        return list((await connection.execute(text("SELECT v FROM t ORDER BY id"))).scalars())
 
 
 async def _insert(engine: AsyncEngine, value: str) -> None:
