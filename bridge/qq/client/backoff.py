@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import random
 
+# Jitter needs no seed of its own per back-off: making a Random reads the OS's entropy, and a
+# back-off is made for every message sent and every poll.
+_SHARED_RNG = random.Random()
+
 
 class Backoff:
     def __init__(
@@ -18,7 +22,7 @@ class Backoff:
         self.maximum = maximum
         self.jitter = jitter
         self.failures = 0
-        self._rng = rng or random.Random()
+        self._rng = rng or _SHARED_RNG
 
     def base_delay(self, failures: int) -> float:
         """The delay before jitter after ``failures`` consecutive failures (1 → initial)."""
