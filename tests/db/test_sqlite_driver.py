@@ -12,6 +12,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.db import Database, UserRow, sqlite_driver
@@ -97,6 +98,21 @@ async def test_a_write_waiting_for_another_connections_lock_leaves_the_loop_runn
         ticker.stop()
     assert await _values(engine) == ["held", "waiting"]
     assert trips.calls == ["execute"]  # then its COMMIT ran in the loop's thread again
+
+
+async def test_a_stale_snapshot_fails_at_once_since_no_wait_can_cure_it(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction that read, then wants to write after another connection committed, gets
+    SQLITE_BUSY_SNAPSHOT: it must start again, and waiting for the lock would not help."""
+    trips = Trips(monkeypatch)
+    async with engine.connect() as stale:
+        await stale.execute(text("SELECT count(*) FROM t"))  # its snapshot: no rows
+        await _insert(engine, "meanwhile")
+        with pytest.raises(OperationalError, match="locked"):
+            await stale.execute(text("INSERT INTO t (v) VALUES ('stale')"))
+    assert trips.calls == []
+    assert await _values(engine) == ["meanwhile"]
 
 
 async def test_a_writer_cancelled_while_it_waits_for_the_lock_is_cleaned_up_behind_it(
