@@ -10,16 +10,21 @@ What makes a thread necessary is waiting: a statement that needs the write lock 
 connection holds it. SQLite waits for it in its busy handler, which sleeps; done in the loop's
 thread that would stop the loop, and with it the very coroutine that holds the lock and would
 release it (a deadlock until the time-out). So each connection's busy time-out is 0: every call
-runs at once in the loop's thread, and one that finds the lock taken (SQLITE_BUSY) is run again
-in aiosqlite's thread with the real time-out, where waiting costs the loop nothing. SQLite
-allows that retry: a statement that got SQLITE_BUSY changed nothing, and is what the busy
-handler would have retried itself. Other busy codes (SQLITE_BUSY_SNAPSHOT: the transaction's
-snapshot is stale) cannot be waited out, and fail at once as they did before.
+runs at once in the loop's thread, and one that finds the lock taken (SQLITE_BUSY, or
+SQLITE_BUSY_RECOVERY while another process recovers the WAL) is run again in aiosqlite's
+thread with the real time-out, where waiting costs the loop nothing. SQLite allows that retry:
+a statement that got SQLITE_BUSY changed nothing, and is what the busy handler would have
+retried itself. SQLITE_BUSY_SNAPSHOT (the transaction read a snapshot that another has since
+written past) cannot be waited out, and fails at once, as it did with the busy handler. A call
+that is more than one statement (a script, a dump, a backup) could not be retried that way,
+and runs in aiosqlite's thread from the start; the bridge makes none.
 
-Everything else SQLite does here is CPU, or writes to the WAL that no fsync waits for
-(``synchronous=NORMAL``), except the checkpoint a COMMIT runs once the WAL passes ~4 MB, which
-syncs the disk (a few ms every few hundred messages on our benchmark machine;
-docs/performance.md). That stays in the loop's thread: a bridge is not that write-heavy.
+What else the loop's thread now waits for, besides CPU: reads of pages that are in neither
+SQLite's cache (2 MB a connection) nor the OS's; writes to the WAL, which no fsync waits for
+(``synchronous=NORMAL``); and the checkpoints that sync the disk: the one a COMMIT runs once the
+WAL passes 1,000 pages (4 MB; 5-8 ms every few hundred messages on our benchmark machine,
+docs/performance.md), and the last connection's when the bridge stops. Recovering the WAL after
+a crash happens on the first read after start-up. A bridge is not that I/O-heavy.
 
 This overrides one method aiosqlite keeps private (``Connection._execute``, through which all
 its calls go) and uses its ``_conn``; its version is pinned in constraints.txt, and tests/db
@@ -29,7 +34,9 @@ exercise every path, so an aiosqlite that changed them fails there first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -55,17 +62,24 @@ class Connection(aiosqlite.Connection):
         another connection's lock, or for a call of this one that did."""
         if not self._running or not self._connection:
             raise ValueError("Connection closed")  # as aiosqlite's
+        if getattr(fn, "__name__", None) in _MORE_THAN_ONE_STATEMENT:
+            return await self._in_aiosqlite_thread(self._waiting, fn, *args, **kwargs)
+        # Parameters given as an iterator (executemany) would be spent by a first try.
+        args = tuple(list(arg) if isinstance(arg, Iterator) else arg for arg in args)
         if self._in_thread is None or self._in_thread.done():
             try:
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                if not _can_wait_for(error):
                     raise
+        return await self._in_aiosqlite_thread(self._waiting, fn, *args, **kwargs)
+
+    async def _in_aiosqlite_thread(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         call = asyncio.get_running_loop().create_future()
-        call.add_done_callback(_retrieved)
-        self._tx.put_nowait((call, partial(self._waiting, fn, *args, **kwargs)))
+        self._tx.put_nowait((call, partial(fn, *args, **kwargs)))
         self._in_thread = call
-        return await asyncio.shield(call)  # done only when the thread is
+        # Shielded: a cancelled awaiter leaves the call running, and _in_thread must say so.
+        return await asyncio.shield(call)
 
     def _waiting(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """In aiosqlite's thread: ``fn`` with the busy time-out, which is 0 in the loop's."""
@@ -74,18 +88,29 @@ class Connection(aiosqlite.Connection):
         try:
             return fn(*args, **kwargs)
         finally:
-            connection.execute("PRAGMA busy_timeout=0")
+            with contextlib.suppress(sqlite3.ProgrammingError):  # fn closed the connection
+                connection.execute("PRAGMA busy_timeout=0")
 
     def begin(self) -> None:
         """BEGIN (deferred): takes no lock until the transaction's first read or write."""
+        # SQLAlchemy begins only on a connection whose last call is done: one cancelled while
+        # it waited in the thread is invalidated, never used again.
+        assert self._in_thread is None or self._in_thread.done()
         self._conn.execute("BEGIN")
 
 
-def _retrieved(call: asyncio.Future[Any]) -> None:
-    """Marks the exception of a call whose awaiter was cancelled as seen: it was raised to no
-    one, and asyncio would log it as never retrieved."""
-    if not call.cancelled():
-        call.exception()
+# aiosqlite's calls (by the name of what they run) that are not one statement.
+_MORE_THAN_ONE_STATEMENT = frozenset({"executescript", "dumper", "backup"})
+
+
+def _can_wait_for(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY and its extended codes that SQLite's busy handler would wait out."""
+    code = getattr(error, "sqlite_errorcode", None)  # absent from errors Python raises itself
+    return (
+        code is not None
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+        and code != sqlite3.SQLITE_BUSY_SNAPSHOT
+    )
 
 
 def connector(url: str, busy_timeout_ms: int) -> Any:

@@ -4,6 +4,8 @@ wait for another connection's lock goes to aiosqlite's thread, so waiting never 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -116,7 +118,7 @@ async def test_a_stale_snapshot_fails_at_once_since_no_wait_can_cure_it(
 
 
 async def test_a_writer_cancelled_while_it_waits_for_the_lock_is_cleaned_up_behind_it(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Its statement goes on waiting in aiosqlite's thread. What its cancellation then does on
     the same connection (close the cursor, roll back) must queue behind that statement there,
@@ -137,6 +139,8 @@ async def test_a_writer_cancelled_while_it_waits_for_the_lock_is_cleaned_up_behi
     finally:
         ticker.stop()
     assert await _values(engine) == ["held"]
+    # SQLAlchemy closed the connection it gave up, behind the statement: without an error.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def _values(engine: AsyncEngine) -> list[str]:
@@ -181,3 +185,69 @@ async def test_a_connection_left_open_does_not_keep_the_process_from_exiting(
         driver = (await connection.get_raw_connection()).driver_connection
         assert isinstance(driver, aiosqlite.Connection)
         assert driver._thread.daemon  # as SQLAlchemy makes its own: a daemon thread
+
+
+async def test_parameters_given_as_an_iterator_survive_a_wait_for_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """executemany's rows from a generator: the first try, which found the lock taken, must not
+    have spent the row it read."""
+    trips = Trips(monkeypatch)
+    path = tmp_path / "rows.db"
+    holder, waiter = [await sqlite_driver.connector(f"sqlite:///{path}", 10_000)() for _ in "ab"]
+    try:
+        await holder.execute("CREATE TABLE t (v INTEGER)")
+        await holder.execute("BEGIN")
+        await holder.execute("INSERT INTO t VALUES (-1)")  # the write lock
+        rows = asyncio.ensure_future(
+            waiter.executemany("INSERT INTO t VALUES (?)", ((i,) for i in range(5)))
+        )
+        assert await asyncio.to_thread(trips.started.wait, 10)
+        await holder.execute("COMMIT")
+        await asyncio.wait_for(rows, 10)
+        values = await waiter.execute_fetchall("SELECT v FROM t ORDER BY v")
+        assert [v for (v,) in values] == [-1, 0, 1, 2, 3, 4]
+        assert trips.calls == ["executemany"]
+    finally:
+        await holder.close()
+        await waiter.close()
+
+
+async def test_a_script_runs_in_aiosqlite_thread_where_it_may_wait(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry would run again the statements of the script that had already run."""
+    trips = Trips(monkeypatch)
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, sqlite_driver.Connection)
+        await driver.executescript(
+            "INSERT INTO t (v) VALUES ('one'); INSERT INTO t (v) VALUES ('two');"
+        )
+    assert trips.calls == ["executescript"]
+    assert await _values(engine) == ["one", "two"]
+
+
+def _error(code: int | None) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked")
+    if code is not None:
+        error.sqlite_errorcode = code
+    return error
+
+
+@pytest.mark.parametrize(
+    ("code", "waited_for"),
+    [
+        (sqlite3.SQLITE_BUSY, True),
+        (sqlite3.SQLITE_BUSY_RECOVERY, True),  # another process recovering the WAL
+        (sqlite3.SQLITE_BUSY_TIMEOUT, True),
+        (sqlite3.SQLITE_BUSY_SNAPSHOT, False),  # the transaction must start again
+        (sqlite3.SQLITE_LOCKED, False),  # a conflict within this connection's shared cache
+        (None, False),  # an error Python's sqlite3 raises itself
+    ],
+)
+def test_which_errors_are_waited_for_in_aiosqlite_thread(
+    code: int | None, waited_for: bool
+) -> None:
+    """As SQLite's busy handler: SQLITE_BUSY and its extended codes, but a stale snapshot."""
+    assert sqlite_driver._can_wait_for(_error(code)) is waited_for
