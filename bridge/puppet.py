@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mautrix.appservice import IntentAPI
@@ -31,11 +32,14 @@ class Puppet:
     def uin(self) -> int:
         return self.row.uin
 
-    @property
+    # Both made once, as a puppet's number never changes: every message of the puppet goes
+    # through its intent, and an IntentAPI is costly to make (a fifth of delivering a QQ
+    # message went into making one; docs/performance.md).
+    @cached_property
     def mxid(self) -> UserID:
         return UserID(self.bridge.config.puppet_mxid(self.uin))
 
-    @property
+    @cached_property
     def intent(self) -> IntentAPI:
         return self.bridge.puppet_intent(self.uin)
 
