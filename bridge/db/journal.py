@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     CursorResult,
     RowMapping,
     Table,
@@ -97,9 +98,8 @@ class JournalQueries(StoreBase):
             }
             for type_name, payload in map(encode_event, events)
         ]
-        async with self._engine.begin() as connection:
-            inserted = await connection.execute(_JOURNAL, values)
-            return [InboundRow(**row._mapping) for row in inserted]
+        inserted = await self._transaction(lambda c: c.execute(_JOURNAL, values).all())
+        return [InboundRow(**row._mapping) for row in inserted]
 
     async def pending_inbound(
         self, owner: str | None = None, after: int = 0, limit: int | None = PAGE
@@ -133,10 +133,12 @@ class JournalQueries(StoreBase):
                 ),
                 {},
             )
-        async with self._engine.begin() as connection:
-            result = await connection.execute(statement, values)
-            if result.rowcount != len(delivered):  # rolls the transaction back
+
+        def mark(connection: Connection) -> None:
+            if connection.execute(statement, values).rowcount != len(delivered):
                 raise LookupError(f"not every inbound row of {sorted(delivered)} exists")
+
+        await self._transaction(mark)  # rolled back if LookupError
 
     # outbound
 
@@ -220,8 +222,7 @@ class JournalQueries(StoreBase):
     async def sent_outbound(self, row_id: int) -> str | None:
         """Mark a row sent, keeping its note: the note of a redaction that came while it was
         being sent (whose sender is to be told now), or None."""
-        async with self._engine.begin() as connection:  # every message: no ORM session
-            note = await connection.scalar(_MARK_SENT, {"row_id": row_id})
+        note = await self._transaction(lambda c: c.scalar(_MARK_SENT, {"row_id": row_id}))
         return str(note) if note is not None else None
 
     async def finish_outbound(

@@ -13,7 +13,7 @@ import functools
 import time
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import Connection, CursorResult, delete
 
 from .journal import JournalQueries, outbound_row, queued_values
 from .models import MatrixEventModel
@@ -61,17 +61,16 @@ class MatrixEventQueries(JournalQueries):
 
         The row is None if the event was handled before, or (never in practice) its text was
         queued already; the caller hands a row it gets straight to the queue's worker."""
-        async with self._engine.begin() as connection:
-            recorded = await connection.execute(
-                self._record_statement, record_values(event_id, room_id, HANDLED, None)
-            )
-            if recorded.rowcount != 1:
+
+        def claim(connection: Connection) -> tuple[bool, OutboundRow | None]:
+            record = record_values(event_id, room_id, HANDLED, None)
+            if connection.execute(self._record_statement, record).rowcount != 1:
                 return False, None
-            queued = await connection.execute(
-                self._queue_outbound_returning, queued_values(outbound, time.time())
-            )
-            row = queued.first()
+            queued = queued_values(outbound, time.time())
+            row = connection.execute(self._queue_outbound_returning, queued).first()
             return True, outbound_row(row._mapping) if row is not None else None
+
+        return await self._transaction(claim)
 
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded

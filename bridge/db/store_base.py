@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,6 +13,7 @@ from ..security import CredentialVault
 from .models import Base
 
 DialectInsert = postgresql.Insert | sqlite.Insert
+T = TypeVar("T")
 
 
 class StoreBase:
@@ -31,6 +33,14 @@ class StoreBase:
         engine = self._sessions.kw["bind"]
         assert isinstance(engine, AsyncEngine)
         return engine
+
+    async def _transaction(self, work: Callable[[Connection], T]) -> T:
+        """``work(connection)`` in one transaction (committed if it returns, rolled back if it
+        raises), for the statements of every message. Its statements run in one greenlet:
+        SQLAlchemy's async connection would start one per statement, and for BEGIN and COMMIT,
+        and those cost more than a journal's statement itself (docs/performance.md)."""
+        async with self._engine.connect() as connection:
+            return await connection.run_sync(_in_transaction, work)
 
     def _insert(self, model: type[Base]) -> DialectInsert:
         """An INSERT that understands ON CONFLICT, which both databases support."""
@@ -55,3 +65,8 @@ class StoreBase:
         insert = self._insert(model).values(dict(values))
         changes = {name: insert.excluded[name] for name in update}
         return insert.on_conflict_do_update(index_elements=key, set_=changes)
+
+
+def _in_transaction(connection: Connection, work: Callable[[Connection], T]) -> T:
+    with connection.begin():
+        return work(connection)
