@@ -10,6 +10,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from cachetools import LRUCache
 from mautrix.appservice import AppService, IntentAPI
 from mautrix.types import EventID, RoomID, UserID
 
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.core")
 
+# Puppets' intents kept at most: the chats active at once, with room to spare (~13 MiB).
+PUPPET_INTENTS = 1_000
+
 
 class Bridge:
     def __init__(
@@ -50,6 +54,7 @@ class Bridge:
         self.clock = clock or RealClock()
         self._users: dict[str, User] = {}
         self._puppets: dict[int, Puppet] = {}
+        self._puppet_intents: LRUCache[int, IntentAPI] = LRUCache(maxsize=PUPPET_INTENTS)
         self._portals: dict[tuple[str, int], Portal] = {}
         # Room -> portal, for the Matrix side's look-up of every message; checked against the
         # portal's own room before use, so a portal whose room changed or was left is not found
@@ -131,7 +136,14 @@ class Bridge:
         return puppet
 
     def puppet_intent(self, uin: int) -> IntentAPI:
-        return self.az.intent.user(UserID(self.config.puppet_mxid(uin)))
+        """The puppet's IntentAPI, kept for the puppets used last (``PUPPET_INTENTS``): making
+        one was a fifth of delivering a QQ message, and keeping one for every puppet ever seen
+        (every online friend of every user) would cost ~13 KiB each (docs/performance.md)."""
+        intent = self._puppet_intents.get(uin)
+        if intent is None:
+            intent = self.az.intent.user(UserID(self.config.puppet_mxid(uin)))
+            self._puppet_intents[uin] = intent
+        return intent
 
     # --- portals ------------------------------------------------------------------------
 

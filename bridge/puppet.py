@@ -32,16 +32,13 @@ class Puppet:
     def uin(self) -> int:
         return self.row.uin
 
-    # Both made once, as a puppet's number never changes: every message of the puppet goes
-    # through its intent, and an IntentAPI is costly to make (a fifth of delivering a QQ
-    # message went into making one; docs/performance.md).
-    @cached_property
+    @cached_property  # a puppet's number never changes
     def mxid(self) -> UserID:
         return UserID(self.bridge.config.puppet_mxid(self.uin))
 
-    @cached_property
+    @property
     def intent(self) -> IntentAPI:
-        return self.bridge.puppet_intent(self.uin)
+        return self.bridge.puppet_intent(self.uin)  # kept there for the puppets used lately
 
     @property
     def displayname(self) -> str:

@@ -3,7 +3,12 @@ changes (presence is bridge/presence.py's, tested in tests/bridge)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from mautrix.types import UserID
+
+from bridge.core import PUPPET_INTENTS
 
 from .conftest import Core
 
@@ -42,3 +47,25 @@ async def test_a_failed_push_is_tried_again_next_time(core: Core) -> None:
     assert not puppet.row.name_set
     await puppet.sync_to_matrix()
     assert core.homeserver.displaynames[PUPPET].startswith("小红")
+
+
+async def test_a_puppets_intent_is_made_once_and_kept_while_it_is_among_the_recent(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Making an IntentAPI costs more than delivering a message; keeping one for every puppet
+    ever seen would cost ~13 KiB each, so only the last PUPPET_INTENTS used are kept."""
+    made: list[str] = []
+    make = core.az.intent.user
+
+    def counted(mxid: UserID) -> Any:
+        made.append(mxid)
+        return make(mxid)
+
+    monkeypatch.setattr(core.az.intent, "user", counted)
+    puppet = await core.bridge.puppet(10002)
+    assert puppet.intent is puppet.intent
+    assert made == [PUPPET]
+    for uin in range(20_000, 20_000 + PUPPET_INTENTS):  # as many others, used since
+        core.bridge.puppet_intent(uin)
+    assert puppet.intent.mxid == PUPPET
+    assert made.count(PUPPET) == 2  # made again: it was the one used longest ago
