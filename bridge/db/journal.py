@@ -145,17 +145,19 @@ class JournalQueries(StoreBase):
     async def add_outbound(self, items: list[NewOutbound]) -> list[OutboundRow]:
         """Queue a batch in one transaction; event ids already queued are skipped, not returned."""
         created_at = time.time()
-        added: list[OutboundRow] = []
-        async with self._engine.begin() as connection:
+
+        def queue(connection: Connection) -> list[OutboundRow]:
             # Row by row: a multi-row INSERT ... ON CONFLICT DO NOTHING cannot say which rows
             # it skipped, and an appservice transaction holds only a handful of events.
+            added = []
             for item in items:
-                inserted = await connection.execute(
-                    self._queue_outbound_returning, queued_values(item, created_at)
-                )
-                if (row := inserted.first()) is not None:
+                values = queued_values(item, created_at)
+                row = connection.execute(self._queue_outbound_returning, values).first()
+                if row is not None:
                     added.append(outbound_row(row._mapping))
-        return added
+            return added
+
+        return await self._transaction(queue)
 
     @functools.cached_property
     def _queue_outbound(self) -> DialectInsert:
@@ -232,12 +234,14 @@ class JournalQueries(StoreBase):
         it again). A state that is no OutboundState raises ValueError."""
         if state not in set(OutboundState):
             raise ValueError(f"outbound state must be one of {list(OutboundState)}, not {state!r}")
-        statement = update(OUTBOUND).where(OUTBOUND.c.id == row_id)
-        async with self._engine.begin() as connection:
-            result = await connection.execute(statement.values(state=state, error=error))
+        statement = update(OUTBOUND).where(OUTBOUND.c.id == row_id).values(state=state, error=error)
+
+        def finish(connection: Connection) -> None:
             # A missing row means the caller holds an id this database never gave out.
-            if result.rowcount != 1:
+            if connection.execute(statement).rowcount != 1:
                 raise LookupError(f"no outbound row with id {row_id}")
+
+        await self._transaction(finish)
 
     # both
 

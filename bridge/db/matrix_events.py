@@ -43,16 +43,16 @@ class MatrixEventQueries(JournalQueries):
         ``outbound``, the text the event sends to QQ, is queued in the same transaction, so an
         event is either both recorded and queued, or neither (and Synapse's retry starts over).
         """
-        # On a connection, not an ORM session: every Matrix message passes here (journal.py).
-        async with self._engine.begin() as connection:
-            recorded = await connection.execute(
-                self._record_statement, record_values(event_id, room_id, HANDLED, None)
-            )
-            if recorded.rowcount != 1:
+
+        def claim(connection: Connection) -> bool:  # SQL, not an ORM session (journal.py)
+            record = record_values(event_id, room_id, HANDLED, None)
+            if connection.execute(self._record_statement, record).rowcount != 1:
                 return False
             if outbound is not None:
-                await connection.execute(self._queue_outbound, queued_values(outbound, time.time()))
+                connection.execute(self._queue_outbound, queued_values(outbound, time.time()))
             return True
+
+        return await self._transaction(claim)
 
     async def claim_message(
         self, event_id: str, room_id: str, outbound: NewOutbound
@@ -75,11 +75,10 @@ class MatrixEventQueries(JournalQueries):
     async def fail_event(self, event_id: str, room_id: str, error: str) -> bool:
         """Record that ``event_id`` could not be handled, and why; False if already recorded
         (as handled or failed), so its sender is told only once."""
-        async with self._engine.begin() as connection:
-            recorded = await connection.execute(
-                self._record_statement, record_values(event_id, room_id, FAILED, error)
-            )
-            return recorded.rowcount == 1
+        record = record_values(event_id, room_id, FAILED, error)
+        return await self._transaction(
+            lambda c: c.execute(self._record_statement, record).rowcount == 1
+        )
 
     @functools.cached_property
     def _record_statement(self) -> DialectInsert:
