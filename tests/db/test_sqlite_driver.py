@@ -34,41 +34,36 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 class Trips:
-    """The calls handed to aiosqlite's thread, by name; ``started`` is set by the first."""
+    """The calls handed to aiosqlite's thread: ``queued`` counts them as they are handed over,
+    ``calls`` names them as they run there, and ``started`` is set when the first runs."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[str] = []
         self.started = threading.Event()
-        real = sqlite_driver.Connection._waiting
+        self.queued = 0
+        self._queue_grew = asyncio.Condition()
+        run, queue = (
+            sqlite_driver.Connection._waiting,
+            sqlite_driver.Connection._in_aiosqlite_thread,
+        )
 
-        def counted(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        def running(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
             self.calls.append(getattr(fn, "__name__", repr(fn)))
             self.started.set()
-            return real(connection, fn, *args, **kwargs)
+            return run(connection, fn, *args, **kwargs)
 
-        monkeypatch.setattr(sqlite_driver.Connection, "_waiting", counted)
+        async def queued(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.queued += 1
+            async with self._queue_grew:
+                self._queue_grew.notify_all()
+            return await queue(connection, fn, *args, **kwargs)
 
+        monkeypatch.setattr(sqlite_driver.Connection, "_waiting", running)
+        monkeypatch.setattr(sqlite_driver.Connection, "_in_aiosqlite_thread", queued)
 
-class Ticker:
-    """Counts the event loop's turns (one per 10 ms) while it runs."""
-
-    def __init__(self) -> None:
-        self.ticks = 0
-        self._task = asyncio.ensure_future(self._tick())
-
-    async def _tick(self) -> None:
-        while True:
-            self.ticks += 1
-            await asyncio.sleep(0.01)
-
-    async def runs_on(self) -> None:
-        """Return after 20 more ticks: the loop was never stopped meanwhile for long."""
-        before = self.ticks
-        while self.ticks < before + 20:
-            await asyncio.sleep(0.01)
-
-    def stop(self) -> None:
-        self._task.cancel()
+    async def until_queued(self, count: int) -> None:
+        async with self._queue_grew:
+            await asyncio.wait_for(self._queue_grew.wait_for(lambda: self.queued >= count), 10)
 
 
 async def test_a_transaction_no_one_else_holds_a_lock_for_never_leaves_the_loops_thread(
@@ -87,17 +82,15 @@ async def test_a_write_waiting_for_another_connections_lock_leaves_the_loop_runn
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trips = Trips(monkeypatch)
-    ticker = Ticker()
-    try:
-        async with engine.connect() as holder:
-            await holder.execute(text("INSERT INTO t (v) VALUES ('held')"))  # the write lock
-            waiting = asyncio.ensure_future(_insert(engine, "waiting"))
-            await ticker.runs_on()  # while the other writer waits, in aiosqlite's thread
-            assert not waiting.done()
-            await holder.commit()
-        await asyncio.wait_for(waiting, 10)
-    finally:
-        ticker.stop()
+    async with engine.connect() as holder:
+        await holder.execute(text("INSERT INTO t (v) VALUES ('held')"))  # the write lock
+        waiting = asyncio.ensure_future(_insert(engine, "waiting"))
+        # The other writer waits in aiosqlite's thread, and the loop runs on meanwhile: this
+        # coroutine gets the answer of a thread of its own only through the loop.
+        assert await asyncio.to_thread(trips.started.wait, 10)
+        assert not waiting.done()
+        await holder.commit()
+    await asyncio.wait_for(waiting, 10)
     assert await _values(engine) == ["held", "waiting"]
     assert trips.calls == ["execute"]  # then its COMMIT ran in the loop's thread again
 
@@ -124,20 +117,16 @@ async def test_a_writer_cancelled_while_it_waits_for_the_lock_is_cleaned_up_behi
     the same connection (close the cursor, roll back) must queue behind that statement there,
     not run beside it from the loop's thread: one SQLite connection, one thread at a time."""
     trips = Trips(monkeypatch)
-    ticker = Ticker()
-    try:
-        async with engine.connect() as holder:
-            await holder.execute(text("INSERT INTO t (v) VALUES ('held')"))
-            waiting = asyncio.ensure_future(_insert(engine, "cancelled"))
-            assert await asyncio.to_thread(trips.started.wait, 10)
-            waiting.cancel()
-            await ticker.runs_on()
-            assert not waiting.done()  # its clean-up waits for the statement, in the thread
-            await holder.commit()
-        with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(waiting, 10)
-    finally:
-        ticker.stop()
+    async with engine.connect() as holder:
+        await holder.execute(text("INSERT INTO t (v) VALUES ('held')"))
+        waiting = asyncio.ensure_future(_insert(engine, "cancelled"))
+        assert await asyncio.to_thread(trips.started.wait, 10)
+        waiting.cancel()
+        await trips.until_queued(2)  # its clean-up, handed to the thread behind the statement
+        assert not waiting.done()  # which still waits for the lock
+        await holder.commit()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, 10)
     assert await _values(engine) == ["held"]
     # SQLAlchemy closed the connection it gave up, behind the statement: without an error.
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
